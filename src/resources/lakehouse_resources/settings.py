@@ -145,6 +145,14 @@ class LakehouseSettings(BaseSettings):
             return str(self.root / "notebooks")
         return "/Workspace/Shared/lakehouse/notebooks"
 
+    def child_process_env(self) -> dict[str, str]:
+        """What dbt profiles, notebooks and other child processes read to find the warehouse."""
+        return {
+            "LAKEHOUSE_ENV": self.env.value,
+            "LAKEHOUSE_DUCKDB_PATH": str(self.duckdb_path),
+            "LAKEHOUSE_CATALOG": self.catalog,
+        }
+
     # --- dbt Cloud -------------------------------------------------------------------------
     @property
     def dbt_cloud_standin_url(self) -> str:

@@ -13,6 +13,10 @@ import sys
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lakehouse_resources.settings import LakehouseSettings
 
 DUCKDB_VERSION = "v1.5.5"
 
@@ -73,13 +77,19 @@ def _install_httpfs() -> None:
             con.execute(f"INSTALL '{source}'")
 
 
-def ensure_local_tools() -> None:
-    """Apply `local_tool_env()` to this process and install httpfs once; idempotent."""
+def ensure_local_tools(settings: LakehouseSettings | None = None) -> None:
+    """Apply `local_tool_env()` (and the settings child tools read) to this process; idempotent.
+
+    dbt's profiles, dlt and notebooks run as child processes and read the warehouse location
+    from the environment, so the resolved settings are exported before they start.
+    """
     for key, value in local_tool_env().items():
         if key == "PATH":
             os.environ["PATH"] = value
         else:
             os.environ.setdefault(key, value)
+    if settings is not None:
+        os.environ.update(settings.child_process_env())
     if sling := _sling_binary():
         mode = sling.stat().st_mode
         if not mode & stat.S_IXUSR:  # wheels do not always keep the run bit

@@ -1,0 +1,65 @@
+"""`lakehouse`: the operator commands behind `task pipeline` and `task dev`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+from lakehouse_resources.settings import SettingsError, get_settings
+
+
+def _pipeline(_: argparse.Namespace) -> int:
+    import dagster as dg
+
+    from lakehouse_cli.home import prepare_dagster_home
+    from lakehouse_cli.pipeline import format_summary, run_pipeline
+
+    settings = get_settings()
+    prepare_dagster_home(settings)
+    with dg.DagsterInstance.get() as instance:
+        summary = run_pipeline(settings, instance)
+    print(format_summary(summary))
+    return 0 if summary.success else 1
+
+
+def _dev(args: argparse.Namespace) -> int:
+    from lakehouse_cli.home import prepare_dagster_home
+
+    settings = get_settings()
+    prepare_dagster_home(settings)
+    port = os.environ.get("DAGSTER_PORT", "3000")
+    command = ["dagster", "dev", "-w", str(settings.root / "workspace.yaml"), "-h", "127.0.0.1", "-p", port]
+    return subprocess.call([*command, *args.extra], cwd=settings.root)
+
+
+def _home(_: argparse.Namespace) -> int:
+    from lakehouse_cli.home import prepare_dagster_home
+
+    print(prepare_dagster_home(get_settings()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lakehouse", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("pipeline", help="materialize every asset of every location").set_defaults(
+        func=_pipeline
+    )
+    dev = commands.add_parser("dev", help="start the Dagster UI with all locations (and the stand-ins)")
+    dev.add_argument("extra", nargs=argparse.REMAINDER)
+    dev.set_defaults(func=_dev)
+    commands.add_parser("home", help="write the local instance config and print DAGSTER_HOME").set_defaults(
+        func=_home
+    )
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SettingsError as err:
+        print(err, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

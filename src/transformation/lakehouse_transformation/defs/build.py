@@ -1,0 +1,17 @@
+"""Assemble the transformation location from its parts."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+from lakehouse_resources.settings import LakehouseSettings
+
+from lakehouse_transformation.defs.jaffle_shop.assets import build_jaffle_shop_assets
+from lakehouse_transformation.defs.jaffle_shop.project import jaffle_shop_project
+
+
+def build_transformation_defs(settings: LakehouseSettings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[build_jaffle_shop_assets(settings)],
+        resources={"dbt": DbtCliResource(project_dir=jaffle_shop_project(settings))},
+    )

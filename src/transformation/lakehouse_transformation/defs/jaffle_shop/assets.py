@@ -1,0 +1,55 @@
+"""dbt Core assets for the jaffle shop project; dbt tests surface as asset checks."""
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from lakehouse_resources.asset_keys import JAFFLE_SHOP, dbt_model_key
+from lakehouse_resources.pools import WAREHOUSE_POOL
+from lakehouse_resources.settings import LakehouseSettings
+from lakehouse_resources.tools import ensure_local_tools
+
+from lakehouse_transformation.defs.jaffle_shop.project import jaffle_shop_project
+from lakehouse_transformation.defs.jaffle_shop.row_counts import table_names, with_row_counts
+
+
+class LakehouseDbtTranslator(DagsterDbtTranslator):
+    """Models are keyed `<project>/<model>`; sources keep dbt's `<source>/<table>` (= raw/<table>)."""
+
+    def __init__(self, project_name: str) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        self.project_name = project_name
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)
+        return dbt_model_key(self.project_name, dbt_resource_props["name"])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        # staging / marts, from the model's folder
+        fqn = dbt_resource_props.get("fqn", [])
+        layer = fqn[1] if len(fqn) > 2 else "models"
+        return f"{self.project_name}_{layer}"
+
+
+def build_jaffle_shop_assets(settings: LakehouseSettings) -> dg.AssetsDefinition:
+    project = jaffle_shop_project(settings)
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=LakehouseDbtTranslator(JAFFLE_SHOP),
+        name="jaffle_shop_dbt",
+        pool=WAREHOUSE_POOL,
+    )
+    def jaffle_shop_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+        ensure_local_tools(settings)
+        events = dbt.cli(["build"], context=context).stream()
+        if settings.is_local:
+            yield from with_row_counts(events, tables, str(settings.duckdb_path))
+        else:
+            yield from events.fetch_row_counts()
+
+    tables = table_names(jaffle_shop_dbt)
+    return jaffle_shop_dbt
