@@ -6,13 +6,16 @@ import os
 from importlib.resources import files
 from pathlib import Path
 
+import dagster as dg
+from dagster._core.instance.ref import InstanceRef
+
 from lakehouse_resources.settings import LakehouseSettings
 
 
 def prepare_dagster_home(settings: LakehouseSettings) -> Path:
-    """Write the local instance config under the state folder and point DAGSTER_HOME at it.
+    """Write the local instance config under the state folder and return that DAGSTER_HOME.
 
-    An explicitly set DAGSTER_HOME (a production deployment) is left alone.
+    An explicitly set DAGSTER_HOME (a production deployment) is returned untouched.
     """
     if explicit := os.environ.get("DAGSTER_HOME"):
         return Path(explicit)
@@ -22,5 +25,8 @@ def prepare_dagster_home(settings: LakehouseSettings) -> Path:
     target = home / "dagster.yaml"
     if not target.exists() or target.read_text() != config:
         target.write_text(config)
-    os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+def local_instance(settings: LakehouseSettings) -> dg.DagsterInstance:
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(prepare_dagster_home(settings))))

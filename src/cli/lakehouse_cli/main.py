@@ -11,14 +11,11 @@ from lakehouse_resources.settings import SettingsError, get_settings
 
 
 def _pipeline(_: argparse.Namespace) -> int:
-    import dagster as dg
-
-    from lakehouse_cli.home import prepare_dagster_home
+    from lakehouse_cli.home import local_instance
     from lakehouse_cli.pipeline import format_summary, run_pipeline
 
     settings = get_settings()
-    prepare_dagster_home(settings)
-    with dg.DagsterInstance.get() as instance:
+    with local_instance(settings) as instance:
         summary = run_pipeline(settings, instance)
     print(format_summary(summary))
     return 0 if summary.success else 1
@@ -28,10 +25,10 @@ def _dev(args: argparse.Namespace) -> int:
     from lakehouse_cli.home import prepare_dagster_home
 
     settings = get_settings()
-    prepare_dagster_home(settings)
+    env = {**os.environ, "DAGSTER_HOME": str(prepare_dagster_home(settings))}
     port = os.environ.get("DAGSTER_PORT", "3000")
     command = ["dagster", "dev", "-w", str(settings.root / "workspace.yaml"), "-h", "127.0.0.1", "-p", port]
-    return subprocess.call([*command, *args.extra], cwd=settings.root)
+    return subprocess.call([*command, *args.extra], cwd=settings.root, env=env)
 
 
 def _home(_: argparse.Namespace) -> int:

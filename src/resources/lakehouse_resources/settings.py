@@ -42,6 +42,7 @@ class LakehouseSettings(BaseSettings):
     root: Path = Field(default_factory=repo_root, validation_alias=_env("LAKEHOUSE_ROOT"))
     duckdb_path_override: Path | None = Field(None, validation_alias=_env("LAKEHOUSE_DUCKDB_PATH"))
     catalog_override: str | None = Field(None, validation_alias=_env("LAKEHOUSE_CATALOG"))
+    data_dir_override: Path | None = Field(None, validation_alias=_env("LAKEHOUSE_DATA_DIR"))
 
     # Databricks: the workspace for notebooks, dbt-databricks, Sling and dlt in dev/staging/prod.
     databricks_host: str | None = Field(None, validation_alias=_env("DATABRICKS_HOST"))
@@ -106,7 +107,8 @@ class LakehouseSettings(BaseSettings):
 
     @property
     def data_dir(self) -> Path:
-        return self.root / "data"
+        """Where the source CSVs are read from (the committed seeds unless overridden)."""
+        return self.data_dir_override or self.root / "data"
 
     @property
     def dbt_dir(self) -> Path:
@@ -170,5 +172,6 @@ def get_settings(**overrides: object) -> LakehouseSettings:
             field = LakehouseSettings.model_fields.get(where)
             alias = field.validation_alias if field else None
             names = alias.choices if isinstance(alias, AliasChoices) else [where]
-            problems.append(f"{'/'.join(str(n) for n in names)}: {error['msg']}")
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(message if where == "settings" else f"{'/'.join(str(n) for n in names)}: {message}")
         raise SettingsError("Invalid Lakehouse settings: " + "; ".join(problems)) from None

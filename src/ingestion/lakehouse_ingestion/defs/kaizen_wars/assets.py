@@ -71,7 +71,6 @@ def kaizen_wars_pipeline(settings: LakehouseSettings) -> dlt.Pipeline:
         destination=destination,
         dataset_name="raw",
         pipelines_dir=str(settings.state_dir / "dlt"),
-        progress="log",
     )
 
 

@@ -1,0 +1,53 @@
+from pathlib import Path
+
+import pytest
+
+from lakehouse_ingestion.csv_contract import CsvContractError, check_csv
+from lakehouse_ingestion.defs.jaffle_shop_files.assets import resolve_replication
+
+PAYMENTS = {"id": "bigint", "order_id": "bigint", "payment_method": "string", "amount": "bigint"}
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "raw_payments.csv"
+    path.write_text(text)
+    return path
+
+
+def test_valid_file_returns_its_row_count(tmp_path: Path) -> None:
+    path = write(tmp_path, "id,order_id,payment_method,amount\n1,1,credit_card,100\n2,1,coupon,50\n")
+    assert check_csv(path, PAYMENTS) == 2
+
+
+def test_non_numeric_amount_names_file_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "id,order_id,payment_method,amount\n1,1,credit_card,100\n2,1,coupon,12x\n")
+    with pytest.raises(CsvContractError) as err:
+        check_csv(path, PAYMENTS)
+    assert (err.value.path, err.value.line) == (path, 3)
+    assert str(err.value).startswith(f"{path}:3:")
+    assert "amount" in err.value.problem
+    assert "12x" in err.value.problem
+
+
+def test_short_row_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "id,order_id,payment_method,amount\n1,1,credit_card,100\n2,1,coupon\n3,2,coupon,5\n")
+    with pytest.raises(CsvContractError, match=r"raw_payments.csv:3: expected 4 columns, found 3"):
+        check_csv(path, PAYMENTS)
+
+
+def test_header_must_match_declared_columns(tmp_path: Path) -> None:
+    path = write(tmp_path, "id,order,method,amount\n1,1,credit_card,100\n")
+    with pytest.raises(CsvContractError, match=r":1: header"):
+        check_csv(path, PAYMENTS)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(CsvContractError, match="file not found"):
+        check_csv(tmp_path / "nope.csv", PAYMENTS)
+
+
+def test_replication_streams_become_absolute_file_urls(tmp_path: Path) -> None:
+    replication = {"source": "LOCAL", "streams": {"a.csv": {"object": "raw.a"}, "s3://b/c.csv": {}}}
+    resolved = resolve_replication(replication, tmp_path)
+    assert set(resolved["streams"]) == {f"file://{tmp_path.resolve()}/a.csv", "s3://b/c.csv"}
+    assert resolved["source"] == "LOCAL"

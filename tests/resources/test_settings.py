@@ -1,0 +1,64 @@
+from pathlib import Path
+
+import pytest
+
+from lakehouse_resources.settings import Environment, SettingsError, get_settings
+
+
+def test_defaults_need_no_variables(clean_env: pytest.MonkeyPatch) -> None:
+    settings = get_settings()
+    assert settings.env is Environment.LOCAL
+    assert settings.duckdb_path == settings.root / ".lakehouse" / "warehouse.duckdb"
+    assert settings.dbt_target == "local"
+    assert settings.databricks_workspace_url == settings.databricks_standin_url
+    assert (settings.root / "workspace.yaml").exists()
+
+
+def test_relative_warehouse_path_is_under_the_repo(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("LAKEHOUSE_DUCKDB_PATH", "elsewhere/w.duckdb")
+    settings = get_settings()
+    assert settings.duckdb_path == settings.root / "elsewhere" / "w.duckdb"
+    assert settings.child_process_env()["LAKEHOUSE_DUCKDB_PATH"] == str(settings.duckdb_path)
+
+
+def test_bad_environment_names_the_variable(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("LAKEHOUSE_ENV", "production")
+    with pytest.raises(SettingsError, match="LAKEHOUSE_ENV") as err:
+        get_settings()
+    assert "local" in str(err.value)
+
+
+def test_bad_values_are_reported_together(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("LAKEHOUSE_DATABRICKS_COMPUTE", "gpu")
+    clean_env.setenv("DBT_CLOUD_ACCOUNT_ID", "not-a-number")
+    with pytest.raises(SettingsError) as err:
+        get_settings()
+    assert "LAKEHOUSE_DATABRICKS_COMPUTE" in str(err.value)
+    assert "DBT_CLOUD_ACCOUNT_ID" in str(err.value)
+
+
+def test_production_without_a_workspace_names_what_is_missing(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("LAKEHOUSE_ENV", "prod")
+    with pytest.raises(SettingsError, match=r"DATABRICKS_HOST.*DATABRICKS_HTTP_PATH"):
+        get_settings()
+
+
+def test_catalog_follows_the_environment(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DATABRICKS_HOST", "https://example.cloud.databricks.com")
+    clean_env.setenv("DATABRICKS_HTTP_PATH", "/sql/1.0/warehouses/abc")
+    for env in ("dev", "staging", "prod"):
+        clean_env.setenv("LAKEHOUSE_ENV", env)
+        settings = get_settings()
+        assert settings.catalog == f"{env}_catalog"
+        assert settings.dbt_target == env
+        assert settings.databricks_workspace_url == "https://example.cloud.databricks.com"
+
+
+def test_explicit_databricks_host_wins_in_local(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DATABRICKS_HOST", "http://127.0.0.1:9999")
+    assert get_settings().databricks_workspace_url == "http://127.0.0.1:9999"
+
+
+def test_data_dir_override(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    clean_env.setenv("LAKEHOUSE_DATA_DIR", str(tmp_path))
+    assert get_settings().data_dir == tmp_path
