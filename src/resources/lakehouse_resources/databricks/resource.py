@@ -1,0 +1,120 @@
+"""The Databricks resource assets use, and its factory from the lakehouse settings."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import dagster as dg
+from dagster._core.pipes.client import PipesClientCompletedInvocation
+from dagster_pipes import PipesExtras
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.core import Config
+from pydantic import Field, PrivateAttr
+
+from lakehouse_resources.databricks.pipes_client import Context, LakehousePipesDatabricksClient
+from lakehouse_resources.databricks.spec import ComputeSettings, DatabricksTaskSpec
+from lakehouse_resources.settings import DatabricksCompute, LakehouseSettings, get_settings
+
+STANDIN_TOKEN = "lakehouse-standin"
+
+
+class LakehouseDatabricksClient(dg.ConfigurableResource):
+    """Runs notebooks, Python files and wheels on Databricks through Pipes over Unity Catalog Volumes.
+
+    Nothing talks to Databricks until the first `run`: the WorkspaceClient is built then, with the
+    SDK's standard auth (explicit host/token/profile here, else DATABRICKS_HOST, DATABRICKS_TOKEN or a
+    CLI profile).
+    """
+
+    host: str | None = Field(None, description="Workspace URL; None uses the SDK's default auth chain")
+    token: str | None = Field(None, description="PAT; prefer dg.EnvVar('DATABRICKS_TOKEN')")
+    profile: str | None = Field(None, description="Databricks CLI profile")
+    compute: DatabricksCompute = DatabricksCompute.SERVERLESS
+    cluster_id: str | None = Field(None, description="For compute=existing_cluster")
+    volume_path: str = Field("/Volumes/main/lakehouse/pipes", description="Volume for Pipes context/messages")
+    notebook_root: str = Field(
+        "/Workspace/Shared/lakehouse/notebooks", description="Base of relative task paths"
+    )
+    job_cluster_spark_version: str = "15.4.x-scala2.12"
+    job_cluster_node_type_id: str = "i3.xlarge"
+    job_cluster_num_workers: int = 1
+    timeout_seconds: float = Field(
+        3600, description="Default overall timeout per run; a task may override it"
+    )
+    timeout_backstop_seconds: float = Field(300, description="Added to the Databricks-side run timeout")
+    poll_interval_seconds: float = 1.0
+    message_interval_seconds: float = Field(0.5, description="How often Pipes message chunks are polled")
+    message_grace_seconds: float = Field(5.0, description="How long to wait for late messages after a run")
+    cancel_wait_seconds: float = 60.0
+    retry_timeout_seconds: int = Field(120, description="SDK retry budget for 429/503/connection errors")
+
+    _workspace_client: WorkspaceClient | None = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def workspace_client(self) -> WorkspaceClient:
+        with self._lock:
+            if self._workspace_client is None:
+                config = Config(
+                    host=self.host,
+                    token=self.token,
+                    profile=self.profile,
+                    retry_timeout_seconds=self.retry_timeout_seconds,
+                )
+                self._workspace_client = WorkspaceClient(config=config)
+            return self._workspace_client
+
+    def pipes_client(self) -> LakehousePipesDatabricksClient:
+        compute = ComputeSettings(
+            compute=self.compute,
+            cluster_id=self.cluster_id,
+            job_cluster={
+                "spark_version": self.job_cluster_spark_version,
+                "node_type_id": self.job_cluster_node_type_id,
+                "num_workers": self.job_cluster_num_workers,
+            },
+            notebook_root=self.notebook_root,
+        )
+        return LakehousePipesDatabricksClient(
+            self.workspace_client(),
+            compute=compute,
+            volume_path=self.volume_path,
+            timeout_seconds=self.timeout_seconds,
+            timeout_backstop_seconds=self.timeout_backstop_seconds,
+            poll_interval_seconds=self.poll_interval_seconds,
+            message_interval_seconds=self.message_interval_seconds,
+            message_grace_seconds=self.message_grace_seconds,
+            cancel_wait_seconds=self.cancel_wait_seconds,
+        )
+
+    def run(
+        self, *, context: Context, task: DatabricksTaskSpec, extras: PipesExtras | None = None
+    ) -> PipesClientCompletedInvocation:
+        """Run `task`, wait for it, and return what it reported; raises if it did not succeed.
+
+        Use `.get_results()` (or `.get_materialize_result()`) on the answer in an asset.
+        """
+        return self.pipes_client().run(context=context, task=task, extras=extras)
+
+
+def databricks_client_from_settings(
+    settings: LakehouseSettings | None = None, **overrides: Any
+) -> LakehouseDatabricksClient:
+    """The resource for the current environment; `overrides` set any other field (e.g. intervals)."""
+    settings = settings or get_settings()
+    token: Any = None
+    if settings.databricks_token is not None:
+        # Keep the secret out of the resource's visible config: Dagster resolves it at run time.
+        token = dg.EnvVar("DATABRICKS_TOKEN")
+    elif settings.is_local and not settings.databricks_host:
+        token = STANDIN_TOKEN
+    fields: dict[str, Any] = {
+        "host": settings.databricks_workspace_url,
+        "token": token,
+        "profile": settings.databricks_profile,
+        "compute": settings.databricks_compute,
+        "cluster_id": settings.databricks_cluster_id,
+        "volume_path": settings.databricks_volume,
+        "notebook_root": settings.databricks_notebook_root,
+    }
+    return LakehouseDatabricksClient(**{**fields, **overrides})

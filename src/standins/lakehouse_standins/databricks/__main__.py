@@ -1,0 +1,40 @@
+"""`python -m lakehouse_standins.databricks --state-dir DIR --warehouse FILE [--port N]` serves until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from pathlib import Path
+
+from lakehouse_standins.databricks.app import DEFAULT_CLUSTER_ID, DEFAULT_VOLUME, DatabricksStandin
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--state-dir", type=Path, required=True)
+    parser.add_argument("--warehouse", type=Path, required=True, help="DuckDB file the runs read")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--code-root", type=Path, action="append", default=[], help="where notebooks live")
+    parser.add_argument("--cluster", action="append", default=[DEFAULT_CLUSTER_ID])
+    parser.add_argument("--volume", action="append", default=[DEFAULT_VOLUME], help="catalog/schema/volume")
+    args = parser.parse_args()
+    stop = threading.Event()
+    # Reset explicitly: a process started in the background may inherit SIGTERM/SIGINT as ignored.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    standin = DatabricksStandin(
+        args.state_dir,
+        args.warehouse,
+        port=args.port,
+        code_roots=args.code_root,
+        clusters=args.cluster,
+        known_volumes=args.volume,
+    )
+    with standin:
+        print(f"Databricks stand-in on {standin.url}", flush=True)
+        stop.wait()
+
+
+if __name__ == "__main__":
+    main()

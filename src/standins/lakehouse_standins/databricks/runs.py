@@ -1,0 +1,183 @@
+"""One-time runs: their state machine and the child process that does the work."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from lakehouse_standins.databricks.tasks import LaunchError, TaskLauncher, messages_dirs
+from lakehouse_standins.databricks.volumes import Volumes
+
+_CHILD = Path(__file__).with_name("_child.py")
+_KILL_GRACE_SECONDS = 1.0
+
+
+class RunFault(StrEnum):
+    """Run-level faults a test scripts for the next submitted run."""
+
+    FAIL = "fail"  # the run fails before the task starts, as when the cluster cannot start
+    HANG = "hang"  # the task never finishes on its own (a real child process that sleeps)
+    LOSE_MESSAGES = "lose_messages"  # the task runs, then its Pipes message files vanish
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class Run:
+    run_id: int
+    run_name: str
+    tasks: list[dict[str, Any]]
+    timeout_seconds: int
+    fault: RunFault | None
+    folder: Path
+    life_cycle_state: str = "PENDING"
+    result_state: str | None = None
+    state_message: str = ""
+    termination_code: str | None = None
+    start_time: int = field(default_factory=_now_ms)
+    end_time: int = 0
+    pid: int | None = None
+    output: dict[str, Any] = field(default_factory=dict)
+    cancel_requested: threading.Event = field(default_factory=threading.Event)
+
+    def finish(self, result_state: str, message: str, code: str) -> None:
+        self.life_cycle_state, self.result_state = "TERMINATING", result_state
+        self.state_message, self.termination_code = message, code
+
+    def as_json(self, base_url: str) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "life_cycle_state": self.life_cycle_state,
+            "state_message": self.state_message,
+            "user_cancelled_or_timedout": self.result_state in ("CANCELED", "TIMEDOUT"),
+        }
+        status: dict[str, Any] = {"state": self.life_cycle_state}
+        if self.result_state and self.life_cycle_state == "TERMINATED":
+            state["result_state"] = self.result_state
+            kind = "SUCCESS" if self.result_state == "SUCCESS" else "CLIENT_ERROR"
+            status["termination_details"] = {
+                "code": self.termination_code,
+                "type": kind,
+                "message": self.state_message,
+            }
+        return {
+            "run_id": self.run_id,
+            "number_in_job": self.run_id,
+            "run_name": self.run_name,
+            "run_type": "SUBMIT_RUN",
+            "state": state,
+            "status": status,
+            "run_page_url": f"{base_url}/#job/runs/{self.run_id}",
+            "start_time": self.start_time,
+            "end_time": self.end_time,
+            "timeout_seconds": self.timeout_seconds,
+            "tasks": [
+                {**task, "run_id": self.run_id, "state": state, "status": status} for task in self.tasks
+            ],
+        }
+
+
+class Executor:
+    """Runs each submitted run on its own thread, one task after the other, in child processes."""
+
+    def __init__(self, launcher: TaskLauncher, volumes: Volumes) -> None:
+        self.launcher = launcher
+        self.volumes = volumes
+
+    def start(self, run: Run) -> None:
+        threading.Thread(target=self._execute, args=(run,), name=f"run-{run.run_id}", daemon=True).start()
+
+    def _execute(self, run: Run) -> None:
+        run.folder.mkdir(parents=True, exist_ok=True)
+        if run.cancel_requested.is_set():
+            run.finish("CANCELED", "Run cancelled.", "USER_CANCELED")
+        elif run.fault is RunFault.FAIL:
+            run.finish("FAILED", "Scripted failure: the cluster could not be started.", "CLUSTER_ERROR")
+        else:
+            if run.fault is RunFault.LOSE_MESSAGES:
+                self.volumes.lost.update(messages_dirs(run.tasks, self.volumes.root))
+            run.life_cycle_state = "RUNNING"
+            deadline = time.monotonic() + run.timeout_seconds if run.timeout_seconds else None
+            for index, task in enumerate(run.tasks):
+                self._run_task(run, index, task, deadline)
+                if run.result_state:
+                    break
+            else:
+                run.finish("SUCCESS", "", "SUCCESS")
+            if run.fault is RunFault.LOSE_MESSAGES:
+                for folder in messages_dirs(run.tasks, self.volumes.root):
+                    for chunk in folder.glob("*.json"):
+                        chunk.unlink(missing_ok=True)
+        run.end_time = _now_ms()
+        run.life_cycle_state = "TERMINATED"
+
+    def _run_task(self, run: Run, index: int, task: dict[str, Any], deadline: float | None) -> None:
+        result_path = run.folder / f"task-{index}-result.json"
+        try:
+            spec, env = self.launcher.prepare(task)
+        except LaunchError as exc:
+            run.finish("FAILED", str(exc), exc.code)
+            return
+        spec["result_path"] = str(result_path)
+        spec_path = run.folder / f"task-{index}-spec.json"
+        spec_path.write_text(json.dumps(spec), encoding="utf-8")
+        command = [sys.executable, str(_CHILD), str(spec_path)]
+        if run.fault is RunFault.HANG:
+            command = [sys.executable, "-c", "import time\nwhile True: time.sleep(1)"]
+        with (
+            open(run.folder / f"task-{index}-stdout.log", "wb") as stdout,
+            open(run.folder / f"task-{index}-stderr.log", "wb") as stderr,
+        ):
+            # Its own session (and so process group): cancel kills everything the task started.
+            process = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr, start_new_session=True)
+            run.pid = process.pid
+            stopped = self._wait(run, process, deadline)
+        logs = (run.folder / f"task-{index}-stdout.log").read_text(errors="replace")
+        run.output = {"logs": logs[-10_000:], "logs_truncated": len(logs) > 10_000}
+        if stopped:
+            return
+        outcome = json.loads(result_path.read_text()) if result_path.exists() else None
+        if outcome is None:
+            message = f"The task process exited with code {process.returncode} before reporting a result."
+            run.output.update(error=message)
+            run.finish("FAILED", message, "DRIVER_ERROR")
+        elif outcome["status"] != "success":
+            run.output.update(error=outcome["error"], error_trace=outcome["error_trace"])
+            run.finish("FAILED", outcome["error"], "RUN_EXECUTION_ERROR")
+        elif outcome.get("result") is not None:
+            run.output["notebook_output"] = {"result": outcome["result"], "truncated": False}
+
+    def _wait(self, run: Run, process: subprocess.Popen[bytes], deadline: float | None) -> bool:
+        """Wait for the child; on cancel or timeout kill its process group and say so."""
+        while process.poll() is None:
+            if run.cancel_requested.wait(0.05):
+                kill_group(process)
+                run.finish("CANCELED", "Run cancelled.", "USER_CANCELED")
+                return True
+            if deadline is not None and time.monotonic() > deadline:
+                kill_group(process)
+                run.finish("TIMEDOUT", f"Run timed out after {run.timeout_seconds} seconds.", "CANCELED")
+                return True
+        return False
+
+
+def kill_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the group, then SIGKILL whatever is left: a task may ignore SIGTERM."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(_KILL_GRACE_SECONDS)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()

@@ -1,0 +1,109 @@
+"""Turn a submitted task into what its child process runs: file, widgets or argv, and environment."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dagster_pipes import DAGSTER_PIPES_MESSAGES_ENV_VAR, decode_param
+
+TASK_TYPES = ("notebook_task", "spark_python_task", "python_wheel_task")
+_MESSAGES_ARG = "--dagster-pipes-messages"
+
+
+class LaunchError(Exception):
+    """The task cannot start; the run fails with this message, as Databricks reports it."""
+
+    def __init__(self, message: str, code: str = "RESOURCE_NOT_FOUND") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class TaskLauncher:
+    """Where task code lives locally and what every child process sees.
+
+    `code_roots` are searched for workspace paths (`/Workspace/.../notebooks/x` finds `<root>/x.py`);
+    an existing absolute local path is used as is. `wheel_entries` maps `package:entry_point` of a
+    python_wheel_task to the local file that stands in for that installed entry point.
+    """
+
+    code_roots: list[Path]
+    warehouse_path: Path
+    volumes_root: Path
+    wheel_entries: Mapping[str, Path] = field(default_factory=dict)
+
+    def prepare(self, task: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        if "notebook_task" in task:
+            notebook = task["notebook_task"]
+            path = self.resolve(notebook["notebook_path"])
+            spec = {"kind": "notebook", "path": str(path), "widgets": notebook.get("base_parameters") or {}}
+        elif "spark_python_task" in task:
+            python = task["spark_python_task"]
+            path = self.resolve(python["python_file"])
+            spec = {"kind": "python", "path": str(path), "argv": list(python.get("parameters") or [])}
+        else:
+            wheel = task["python_wheel_task"]
+            entry = f"{wheel.get('package_name')}:{wheel.get('entry_point')}"
+            if entry not in self.wheel_entries:
+                raise LaunchError(
+                    f"Library installation failed: no wheel provides entry point {entry}",
+                    "LIBRARY_INSTALLATION_ERROR",
+                )
+            named = [f"--{k}={v}" for k, v in (wheel.get("named_parameters") or {}).items()]
+            argv = [*named, *(wheel.get("parameters") or [])]
+            spec = {"kind": "python", "path": str(self.wheel_entries[entry]), "argv": argv}
+        return spec, self.environment(task)
+
+    def resolve(self, workspace_path: str) -> Path:
+        for prefix in ("file:", "dbfs:"):
+            workspace_path = workspace_path.removeprefix(prefix)
+        candidates = [Path(workspace_path)]
+        parts = Path(workspace_path).parts[1:]
+        for root in self.code_roots:
+            candidates += [root.joinpath(*parts[i:]) for i in range(len(parts))]
+        for candidate in candidates:
+            for path in (candidate, candidate.with_name(candidate.name + ".py")):
+                if path.is_file():
+                    return path
+        raise LaunchError(f"Unable to access the notebook or file {workspace_path}: it does not exist.")
+
+    def environment(self, task: dict[str, Any]) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DAGSTER_PIPES_")}
+        env.update((task.get("new_cluster") or {}).get("spark_env_vars") or {})
+        env.update(
+            LAKEHOUSE_DUCKDB_PATH=str(self.warehouse_path),
+            LAKEHOUSE_STANDIN_VOLUMES_ROOT=str(self.volumes_root),
+            DATABRICKS_RUNTIME_VERSION="standin",
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+
+def _messages_params(task: dict[str, Any]) -> Iterator[str]:
+    for container in (
+        (task.get("notebook_task") or {}).get("base_parameters") or {},
+        (task.get("new_cluster") or {}).get("spark_env_vars") or {},
+    ):
+        if DAGSTER_PIPES_MESSAGES_ENV_VAR in container:
+            yield container[DAGSTER_PIPES_MESSAGES_ENV_VAR]
+    for kind in ("spark_python_task", "python_wheel_task"):
+        args = list((task.get(kind) or {}).get("parameters") or [])
+        for flag, value in itertools.pairwise(args):
+            if flag == _MESSAGES_ARG:
+                yield value
+
+
+def messages_dirs(tasks: list[dict[str, Any]], volumes_root: Path) -> list[Path]:
+    """The local folders the tasks' Pipes message writers write to (for the lost-messages fault)."""
+    folders = []
+    for task in tasks:
+        for encoded in _messages_params(task):
+            path = str(decode_param(encoded).get("path", ""))
+            if path.startswith("/Volumes/"):
+                folders.append(volumes_root / path.removeprefix("/Volumes/"))
+    return folders

@@ -1,0 +1,289 @@
+"""The Databricks Pipes client against the local stand-in, through the real databricks-sdk over HTTP."""
+
+import os
+import signal
+import textwrap
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from lakehouse_resources.databricks import (
+    DatabricksTaskSpec,
+    LakehouseDatabricksClient,
+    databricks_client_from_settings,
+)
+from lakehouse_resources.databricks import resource as resource_module
+from lakehouse_resources.settings import DatabricksCompute, get_settings
+from lakehouse_standins.databricks import DEFAULT_CLUSTER_ID, DatabricksStandin, RunFault
+from lakehouse_standins.databricks.sample import write_sample_warehouse
+from lakehouse_standins.http import Fault
+
+NOTEBOOKS = get_settings().root / "notebooks"
+WHEEL_ENTRY = ("lakehouse_jobs", "fact_virtual_revenue")
+CUSTOMER_CHECK = "customers_have_value"
+REVENUE_CHECK = "prices_are_not_negative"
+
+
+@pytest.fixture
+def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DatabricksStandin]:
+    for name in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CONFIG_PROFILE", "LAKEHOUSE_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    warehouse = write_sample_warehouse(tmp_path / "warehouse.duckdb")
+    entries = {":".join(WHEEL_ENTRY): NOTEBOOKS / "jobs" / "fact_virtual_revenue.py"}
+    with DatabricksStandin(
+        tmp_path / "standin", warehouse, code_roots=[NOTEBOOKS], wheel_entries=entries
+    ) as s:
+        yield s
+    assert s.volume_files() == [], "temporary Pipes files were left on the volume"
+
+
+def client_for(
+    standin: DatabricksStandin, compute: DatabricksCompute, **overrides: object
+) -> LakehouseDatabricksClient:
+    settings = get_settings(
+        databricks_standin_port=int(standin.url.rsplit(":", 1)[1]),
+        databricks_compute=compute,
+        databricks_cluster_id=DEFAULT_CLUSTER_ID,
+    )
+    fast = {
+        "poll_interval_seconds": 0.1,
+        "message_interval_seconds": 0.1,
+        "message_grace_seconds": 0.5,
+        "cancel_wait_seconds": 10,
+        "retry_timeout_seconds": 20,
+    }
+    return databricks_client_from_settings(settings, **{**fast, **overrides})
+
+
+def databricks_asset(task: DatabricksTaskSpec, check: str) -> dg.AssetsDefinition:
+    @dg.asset(name="remote", check_specs=[dg.AssetCheckSpec(check, asset="remote")])
+    def remote(context: dg.AssetExecutionContext, databricks: LakehouseDatabricksClient):
+        yield from databricks.run(context=context, task=task).get_results()
+
+    return remote
+
+
+def materialize(
+    standin: DatabricksStandin,
+    task: DatabricksTaskSpec,
+    compute=DatabricksCompute.SERVERLESS,
+    check=CUSTOMER_CHECK,
+) -> dg.ExecuteInProcessResult:
+    client = client_for(standin, compute)
+    return dg.materialize(
+        [databricks_asset(task, check)], resources={"databricks": client}, raise_on_error=False
+    )
+
+
+def step_error(result: dg.ExecuteInProcessResult) -> str:
+    failures = [e for e in result.all_events if e.is_step_failure]
+    assert failures, "the step did not fail"
+    error = failures[0].step_failure_data.error
+    text = ""
+    while error is not None:
+        text += error.message
+        error = error.cause
+    return text
+
+
+def notebook_file(tmp_path: Path, name: str, body: str) -> str:
+    path = tmp_path / f"{name}.py"
+    path.write_text("# Databricks notebook source\n" + textwrap.dedent(body))
+    return str(path)
+
+
+ENV = {"LAKEHOUSE_SEGMENT": "vip"}
+TASKS = {
+    "notebook": (
+        DatabricksTaskSpec.notebook("customer_value", parameters={"min_orders": "2"}, env=ENV),
+        CUSTOMER_CHECK,
+    ),
+    "spark_python": (
+        DatabricksTaskSpec.python_file(
+            "jobs/fact_virtual_revenue.py", parameters={"min_quantity": "2"}, env=ENV
+        ),
+        REVENUE_CHECK,
+    ),
+    "python_wheel": (
+        DatabricksTaskSpec.wheel(*WHEEL_ENTRY, parameters={"min_quantity": "2"}, env=ENV),
+        REVENUE_CHECK,
+    ),
+}
+
+
+@pytest.mark.parametrize("compute", list(DatabricksCompute))
+@pytest.mark.parametrize("task_type", list(TASKS))
+def test_every_compute_and_task_type_materializes(standin: DatabricksStandin, compute, task_type) -> None:
+    task, check = TASKS[task_type]
+    result = materialize(standin, task, compute, check)
+
+    assert result.success
+    [materialization] = result.asset_materializations_for_node("remote")
+    metadata = materialization.metadata
+    assert metadata["status"].value == "ok"
+    assert metadata["segment"].value == "vip", "the user env var did not reach the remote code"
+    if task_type == "notebook":
+        assert metadata["customers"].value == 2, "min_orders=2 keeps customers 1 and 3"
+    else:
+        assert metadata["gems_by_platform"].value == {"ios": 110.0}, "min_quantity=2 drops the android row"
+    run_id = metadata["databricks_run_id"].value
+    assert isinstance(metadata["databricks_run_url"], dg.UrlMetadataValue)
+    assert metadata["databricks_run_url"].value == f"{standin.url}/#job/runs/{run_id}"
+    [evaluation] = result.get_asset_check_evaluations()
+    assert evaluation.check_name == check
+    assert evaluation.passed
+
+    [submit] = standin.recorder.matching("POST", "/api/2.2/jobs/runs/submit")
+    [sent] = submit.json()["tasks"]
+    assert sent["tags"]["dagster/run-id"] == result.run_id, "tags must stay on the task"
+    if compute is DatabricksCompute.JOB_CLUSTER:
+        assert sent["new_cluster"]["spark_env_vars"]["LAKEHOUSE_SEGMENT"] == "vip"
+    if compute is DatabricksCompute.EXISTING_CLUSTER:
+        assert sent["existing_cluster_id"] == DEFAULT_CLUSTER_ID
+
+
+def test_a_failing_notebook_fails_the_step_with_the_databricks_message(standin, tmp_path) -> None:
+    path = notebook_file(
+        tmp_path,
+        "broken",
+        """
+        from dagster_pipes import (PipesDatabricksNotebookWidgetsParamsLoader,
+            PipesUnityCatalogVolumesContextLoader, PipesUnityCatalogVolumesMessageWriter, open_dagster_pipes)
+        with open_dagster_pipes(context_loader=PipesUnityCatalogVolumesContextLoader(),
+                message_writer=PipesUnityCatalogVolumesMessageWriter(interval=1),
+                params_loader=PipesDatabricksNotebookWidgetsParamsLoader(dbutils.widgets)):
+            raise ValueError("orders feed is stale")
+        """,
+    )
+    result = materialize(standin, DatabricksTaskSpec.notebook(path))
+
+    assert not result.success
+    error = step_error(result)
+    assert "FAILED" in error
+    assert "ValueError: orders feed is stale" in error
+
+
+def test_a_missing_table_degrades_to_a_failed_check(standin, tmp_path) -> None:
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
+        con.execute("drop table marts.customers")
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+
+    assert result.success
+    [materialization] = result.asset_materializations_for_node("remote")
+    assert materialization.metadata["status"].value == "source table missing"
+    [evaluation] = result.get_asset_check_evaluations()
+    assert not evaluation.passed
+
+
+def wait_for_running_child(standin: DatabricksStandin) -> int:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        for run in standin.runs:
+            if run.pid and run.life_cycle_state == "RUNNING":
+                return run.pid
+        time.sleep(0.05)
+    raise AssertionError("no run reached RUNNING")
+
+
+def assert_process_group_gone(pgid: int) -> None:
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pgid, 0)
+
+
+def test_terminating_the_dagster_run_cancels_databricks_and_fails_the_step(standin) -> None:
+    standin.script_run(RunFault.HANG)
+    pids: list[int] = []
+
+    def interrupt_when_running() -> None:
+        pids.append(wait_for_running_child(standin))
+        # What `dagster run terminate` does to a run worker: SIGINT, turned by Dagster into
+        # DagsterExecutionInterruptedError inside the step.
+        os.kill(os.getpid(), signal.SIGINT)
+
+    interrupter = threading.Thread(target=interrupt_when_running, daemon=True)
+    interrupter.start()
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    interrupter.join(5)
+
+    assert not result.success, "an interrupted step must not report success"
+    assert standin.recorder.matching("POST", "/api/2.*/jobs/runs/cancel")
+    [run] = standin.runs
+    assert run.result_state == "CANCELED"
+    assert_process_group_gone(pids[0])
+
+
+def test_a_run_longer_than_its_timeout_is_cancelled_and_fails(standin) -> None:
+    standin.script_run(RunFault.HANG)
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", timeout_seconds=1.5))
+
+    assert not result.success
+    assert "did not finish within 1.5 s" in step_error(result)
+    assert standin.recorder.matching("POST", "/api/2.*/jobs/runs/cancel")
+    [run] = standin.runs
+    assert run.result_state == "CANCELED"
+    assert run.pid is not None
+    assert_process_group_gone(run.pid)
+
+
+def test_429_and_503_are_retried(standin) -> None:
+    standin.recorder.add_fault(
+        Fault("POST", "/api/2.2/jobs/runs/submit", status=503, times=2, retry_after=0.1)
+    )
+    standin.recorder.add_fault(Fault("GET", "/api/2.2/jobs/runs/get", status=429, times=2, retry_after=0.1))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+
+    assert result.success
+    statuses = [r.status for r in standin.recorder.requests if "/jobs/runs/" in r.path]
+    assert statuses.count(503) == 2
+    assert statuses.count(429) == 2
+    assert len(standin.runs) == 1, "a retried submit must not start a second run"
+
+
+def test_a_persistent_500_fails_with_a_clear_error(standin) -> None:
+    standin.recorder.add_fault(Fault("POST", "/api/2.2/jobs/runs/submit", status=500, times=1000))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+
+    assert not result.success
+    assert "Databricks API request failed (submit the run): InternalError" in step_error(result)
+    assert standin.runs == []
+
+
+def test_lost_message_files_fail_the_step(standin) -> None:
+    standin.script_run(RunFault.LOSE_MESSAGES)
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+
+    assert not result.success
+    assert "Pipes messages never arrived" in step_error(result)
+
+
+def test_a_failed_cluster_start_fails_the_step(standin) -> None:
+    standin.script_run(RunFault.FAIL)
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+
+    assert not result.success
+    assert "the cluster could not be started" in step_error(result)
+
+
+def test_building_definitions_makes_no_request_and_no_workspace_client(standin, monkeypatch) -> None:
+    built: list[object] = []
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        built.append(args)
+        raise AssertionError("WorkspaceClient built at load time")
+
+    monkeypatch.setattr(resource_module, "WorkspaceClient", refuse)
+    task, check = TASKS["notebook"]
+    defs = dg.Definitions(
+        assets=[databricks_asset(task, check)],
+        resources={"databricks": client_for(standin, DatabricksCompute.SERVERLESS)},
+    )
+    dg.Definitions.validate_loadable(defs)
+    defs.get_repository_def().get_all_jobs()
+
+    assert built == []
+    assert standin.recorder.requests == []
