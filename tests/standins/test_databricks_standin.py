@@ -1,0 +1,255 @@
+"""The Databricks stand-in through the real databricks-sdk: runs, cancel, timeouts, Files API, clusters."""
+
+import io
+import os
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.core import Config
+from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceConflict, ResourceDoesNotExist
+from databricks.sdk.service import compute, jobs
+from lakehouse_standins.databricks import DEFAULT_CLUSTER_ID, DatabricksStandin, RunFault
+from lakehouse_standins.databricks.sample import write_sample_warehouse
+
+VOLUME = "/Volumes/main/lakehouse/pipes"
+
+
+@pytest.fixture
+def standin(tmp_path: Path) -> Iterator[DatabricksStandin]:
+    warehouse = write_sample_warehouse(tmp_path / "warehouse.duckdb")
+    with DatabricksStandin(tmp_path / "standin", warehouse, code_roots=[tmp_path / "code"]) as s:
+        yield s
+
+
+@pytest.fixture
+def sdk(standin: DatabricksStandin) -> WorkspaceClient:
+    return WorkspaceClient(config=Config(host=standin.url, token="test", retry_timeout_seconds=10))
+
+
+def code(tmp_path: Path, name: str, body: str) -> str:
+    path = tmp_path / "code" / f"{name}.py"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(textwrap.dedent(body))
+    return str(path)
+
+
+def notebook_task(path: str, **parameters: str) -> jobs.SubmitTask:
+    return jobs.SubmitTask(
+        task_key="t", notebook_task=jobs.NotebookTask(notebook_path=path, base_parameters=parameters)
+    )
+
+
+class Finished(NamedTuple):
+    run: jobs.Run
+    result: jobs.RunResultState | None
+    message: str
+
+
+def wait_until_done(sdk: WorkspaceClient, run_id: int) -> Finished:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        run = sdk.jobs.get_run(run_id)
+        if run.state and run.state.life_cycle_state == jobs.RunLifeCycleState.TERMINATED:
+            return Finished(run, run.state.result_state, run.state.state_message or "")
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} did not terminate")
+
+
+def submit(sdk: WorkspaceClient, *tasks: jobs.SubmitTask, **kwargs) -> int:
+    return sdk.jobs.submit(run_name="test", tasks=list(tasks), **kwargs).bind()["run_id"]
+
+
+def test_a_notebook_reads_its_widgets_and_returns_a_result(standin, sdk, tmp_path) -> None:
+    path = code(tmp_path, "greet", 'dbutils.notebook.exit("hello " + dbutils.widgets.get("who"))\n')
+    done = wait_until_done(sdk, submit(sdk, notebook_task(path.removesuffix(".py"), who="lakehouse")))
+
+    assert done.result == jobs.RunResultState.SUCCESS
+    run = done.run
+    assert run.run_page_url == f"{standin.url}/#job/runs/{run.run_id}"
+    assert run.start_time
+    assert run.end_time
+    assert run.end_time >= run.start_time
+    assert [task.task_key for task in run.tasks or []] == ["t"]
+    output = sdk.jobs.get_run_output(done.run.run_id or 0)
+    assert output.notebook_output
+    assert output.notebook_output.result == "hello lakehouse"
+
+
+def test_an_undefined_widget_raises_as_on_databricks(sdk, tmp_path) -> None:
+    path = code(tmp_path, "nosuch", 'dbutils.widgets.get("missing")\n')
+    done = wait_until_done(sdk, submit(sdk, notebook_task(path)))
+
+    assert done.result == jobs.RunResultState.FAILED
+    assert done.message == "InputWidgetNotDefined: No input widget named missing is defined"
+    details = done.run.status.termination_details if done.run.status else None
+    assert details
+    assert details.code == jobs.TerminationCodeCode.RUN_EXECUTION_ERROR
+    assert "InputWidgetNotDefined" in (sdk.jobs.get_run_output(done.run.run_id or 0).error_trace or "")
+
+
+def test_a_python_task_gets_argv_env_warehouse_and_volume_paths(standin, sdk, tmp_path) -> None:
+    path = code(
+        tmp_path,
+        "probe",
+        """
+        import json, os, sys
+        import duckdb
+        with duckdb.connect(os.environ["LAKEHOUSE_DUCKDB_PATH"], read_only=True) as con:
+            customers = con.execute("select count(*) from marts.customers").fetchone()[0]
+        report = {"argv": sys.argv[1:], "flag": os.environ.get("FLAG"), "customers": customers}
+        with open("/Volumes/main/lakehouse/pipes/probe/report.json", "w") as f:
+            json.dump(report, f)
+        """,
+    )
+    sdk.files.create_directory(f"{VOLUME}/probe")
+    task = jobs.SubmitTask(
+        task_key="probe",
+        spark_python_task=jobs.SparkPythonTask(python_file=path, parameters=["--day", "2024-01-01"]),
+        new_cluster=compute.ClusterSpec(spark_version="15.4.x-scala2.12", spark_env_vars={"FLAG": "on"}),
+    )
+    done = wait_until_done(sdk, submit(sdk, task))
+
+    assert done.result == jobs.RunResultState.SUCCESS, done.message
+    contents = sdk.files.download(f"{VOLUME}/probe/report.json").contents
+    assert contents
+    report = contents.read()
+    assert report == b'{"argv": ["--day", "2024-01-01"], "flag": "on", "customers": 3}'
+
+
+def test_cancel_kills_the_whole_process_group(standin, sdk, tmp_path) -> None:
+    pid_file = tmp_path / "grandchild.pid"
+    path = code(
+        tmp_path,
+        "spawner",
+        f"""
+        import subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+        open({str(pid_file)!r}, "w").write(str(child.pid))
+        time.sleep(600)
+        """,
+    )
+    run_id = submit(sdk, notebook_task(path))
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the notebook never started its child"
+        time.sleep(0.05)
+    grandchild = int(pid_file.read_text())
+
+    sdk.jobs.cancel_run(run_id)
+    done = wait_until_done(sdk, run_id)
+
+    assert done.result == jobs.RunResultState.CANCELED
+    assert standin.recorder.matching("POST", "/api/2.2/jobs/runs/cancel")
+    for pid in (standin.run(run_id).pid, grandchild):
+        assert not _alive(pid), f"process {pid} survived the cancel"
+
+
+def _alive(pid: int | None) -> bool:
+    assert pid is not None
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        if _is_zombie(pid):
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _is_zombie(pid: int) -> bool:
+    # An orphaned grandchild is reaped by init eventually; a zombie is already dead.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] == "Z"
+    except (FileNotFoundError, IndexError):
+        return True
+
+
+def test_timeout_seconds_is_enforced(sdk, standin, tmp_path) -> None:
+    standin.script_run(RunFault.HANG)
+    done = wait_until_done(sdk, submit(sdk, notebook_task(code(tmp_path, "nb", "")), timeout_seconds=1))
+
+    assert done.result == jobs.RunResultState.TIMEDOUT
+    assert "timed out after 1 seconds" in done.message
+
+
+def test_a_scripted_failure_fails_the_run(sdk, standin, tmp_path) -> None:
+    standin.script_run(RunFault.FAIL)
+    done = wait_until_done(sdk, submit(sdk, notebook_task(code(tmp_path, "nb", ""))))
+
+    assert done.result == jobs.RunResultState.FAILED
+    assert "could not be started" in done.message
+
+
+def test_a_missing_notebook_fails_the_run(sdk) -> None:
+    done = wait_until_done(sdk, submit(sdk, notebook_task("/Workspace/Shared/nowhere")))
+
+    assert done.result == jobs.RunResultState.FAILED
+    assert "/Workspace/Shared/nowhere" in done.message
+
+
+def test_submit_rejects_unknown_clusters_and_serverless_python_without_environment(sdk, tmp_path) -> None:
+    path = code(tmp_path, "job", "")
+    on_unknown = jobs.SubmitTask(
+        task_key="t", existing_cluster_id="nope", notebook_task=jobs.NotebookTask(path)
+    )
+    with pytest.raises(InvalidParameterValue, match="Cluster nope does not exist"):
+        submit(sdk, on_unknown)
+    python = jobs.SubmitTask(task_key="t", spark_python_task=jobs.SparkPythonTask(python_file=path))
+    with pytest.raises(InvalidParameterValue, match="environment_key"):
+        submit(sdk, python)
+
+
+def test_clusters_get_knows_only_configured_clusters(sdk) -> None:
+    assert sdk.clusters.get(DEFAULT_CLUSTER_ID).cluster_id == DEFAULT_CLUSTER_ID
+    with pytest.raises(ResourceDoesNotExist, match="Cluster unknown does not exist"):
+        sdk.clusters.get("unknown")
+
+
+def test_unknown_runs_are_errors(sdk) -> None:
+    with pytest.raises(ResourceDoesNotExist, match="Run 4242 does not exist"):
+        sdk.jobs.get_run(4242)
+
+
+def test_files_api_semantics(standin, sdk) -> None:
+    files = sdk.files
+    files.create_directory(f"{VOLUME}/a/b")
+    files.upload(f"{VOLUME}/a/b/x.json", io.BytesIO(b"{}"), overwrite=True)
+    with pytest.raises(ResourceConflict):
+        files.upload(f"{VOLUME}/a/b/x.json", io.BytesIO(b"[]"), overwrite=False)
+
+    contents = files.download(f"{VOLUME}/a/b/x.json").contents
+    assert contents
+    assert contents.read() == b"{}"
+    [entry] = files.list_directory_contents(f"{VOLUME}/a")
+    listing = sdk.api_client.do("GET", f"/api/2.0/fs/directories{VOLUME}/a")
+    assert "next_page_token" not in listing, "the SDK keeps paging while a token is present"
+    assert (entry.name, entry.is_directory, entry.path) == ("b", True, f"{VOLUME}/a/b")
+    with pytest.raises(ResourceConflict, match="not empty"):
+        files.delete_directory(f"{VOLUME}/a/b")
+
+    files.delete(f"{VOLUME}/a/b/x.json")
+    with pytest.raises(NotFound):
+        files.download(f"{VOLUME}/a/b/x.json")
+    files.delete_directory(f"{VOLUME}/a/b")
+    with pytest.raises(NotFound):
+        list(files.list_directory_contents(f"{VOLUME}/a/b"))
+    with pytest.raises(NotFound, match="Volume /Volumes/main/other/vol does not exist"):
+        files.create_directory("/Volumes/main/other/vol/x")
+
+
+def test_every_request_is_logged(standin, sdk) -> None:
+    sdk.clusters.get(DEFAULT_CLUSTER_ID)
+    with pytest.raises(NotFound):
+        sdk.files.download(f"{VOLUME}/missing")
+
+    assert [(r.method, r.path, r.status) for r in standin.recorder.requests] == [
+        ("GET", "/api/2.1/clusters/get", 200),
+        ("GET", f"/api/2.0/fs/files{VOLUME}/missing", 404),
+    ]
