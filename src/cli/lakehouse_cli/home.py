@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from importlib.resources import files
 from pathlib import Path
@@ -29,4 +30,9 @@ def prepare_dagster_home(settings: LakehouseSettings) -> Path:
 
 
 def local_instance(settings: LakehouseSettings) -> dg.DagsterInstance:
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(prepare_dagster_home(settings))))
+    """Open the local instance; creation is serialized because two processes creating a fresh
+    SQLite storage at once race on its schema ("table ... already exists")."""
+    home = prepare_dagster_home(settings)
+    with (home / ".create.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
