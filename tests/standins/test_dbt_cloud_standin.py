@@ -115,6 +115,17 @@ def test_scripted_429_carries_retry_after_and_the_client_recovers(
     assert len(dbtc_api_standin.recorder.matching("GET", jobs_path)) - before == 3
 
 
+def test_an_outage_longer_than_the_client_retries_fails_the_call(
+    dbtc_api_standin: DbtCloudStandin, dbtc_client: DbtCloudWorkspaceClient
+) -> None:
+    dbtc_api_standin.add_fault(api_fault(503, path_glob=dbtc_api_standin.api_path("projects/*"), times=10))
+
+    with pytest.raises(dg.Failure, match="Max retries"):
+        dbtc_client.get_project_details(1)
+
+    assert len(dbtc_api_standin.recorder.matching("GET", dbtc_api_standin.api_path("projects/1"))) == 4
+
+
 def test_a_run_executes_dbt_and_serves_its_artifacts(
     dbtc_http: httpx.Client, dbtc_client: DbtCloudWorkspaceClient
 ) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 import httpx
+import pytest
 from lakehouse_resources.asset_keys import KAIZEN_WARS, RAW_FACT_VIRTUAL, STG_FACT_VIRTUAL
 from lakehouse_resources.settings import LakehouseSettings
 from lakehouse_standins.dbt_cloud import DbtCloudStandin, RunFault, RunStatus
@@ -187,3 +188,18 @@ def test_loading_definitions_again_starts_no_dbt_cloud_run(
     assert prepared - first_before == 1  # the one `dbt parse` that prepares the state
     assert len(dbtc_standin.recorder.requests) == requests_after_first
     assert os.listdir(tmp_path / "dbt_cloud")
+
+
+def test_unreachable_dbt_cloud_without_saved_state_says_what_to_start(tmp_path: Path) -> None:
+    from lakehouse_resources.settings import get_settings
+    from lakehouse_transformation.defs.dbt_cloud import build_dbt_cloud_defs
+    from lakehouse_transformation.defs.dbt_cloud.workspace import DbtCloudStateError
+
+    settings = get_settings(
+        env="local",
+        duckdb_path_override=tmp_path / "warehouse.duckdb",
+        dbt_cloud_access_url="http://127.0.0.1:9",
+    )
+
+    with pytest.raises(DbtCloudStateError, match=r"python -m lakehouse_standins\.dbt_cloud"):
+        build_dbt_cloud_defs(settings)

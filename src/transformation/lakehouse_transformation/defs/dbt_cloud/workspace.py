@@ -24,6 +24,10 @@ DEFAULT_ACCESS_URL = "https://cloud.getdbt.com"
 PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
 
 
+class DbtCloudStateError(RuntimeError):
+    """The workspace state is neither saved nor fetchable; says where it looked and what to start."""
+
+
 class PersistedDbtCloudWorkspace(DbtCloudWorkspace):
     """A `DbtCloudWorkspace` that reads its workspace data from `state_path` when it exists."""
 
@@ -36,7 +40,13 @@ class PersistedDbtCloudWorkspace(DbtCloudWorkspace):
                 return deserialize_value(path.read_text(), DbtCloudWorkspaceData)
             except Exception:  # a truncated or older file is refetched, not fatal
                 pass
-        data = super().fetch_workspace_data()
+        try:
+            data = super().fetch_workspace_data()
+        except Exception as exc:
+            raise DbtCloudStateError(
+                f"Could not prepare the dbt Cloud workspace at {self.credentials.access_url} (no saved state at "
+                f"{path}). Locally, start the stand-in: `uv run python -m lakehouse_standins.dbt_cloud`. Cause: {exc}"
+            ) from exc
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
         tmp.write_text(serialize_value(data))
