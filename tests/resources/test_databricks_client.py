@@ -269,6 +269,14 @@ def test_a_failed_cluster_start_fails_the_step(standin) -> None:
     assert "the cluster could not be started" in step_error(result)
 
 
+def test_an_empty_databricks_token_still_reaches_the_standin(standin, monkeypatch) -> None:
+    # dagster_databricks sets DATABRICKS_TOKEN="" on import when it is unset.
+    monkeypatch.setenv("DATABRICKS_TOKEN", "")
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+
+    assert result.success
+
+
 def test_building_definitions_makes_no_request_and_no_workspace_client(standin, monkeypatch) -> None:
     built: list[object] = []
 

@@ -43,8 +43,8 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
         3600, description="Default overall timeout per run; a task may override it"
     )
     timeout_backstop_seconds: float = Field(300, description="Added to the Databricks-side run timeout")
-    poll_interval_seconds: float = 1.0
-    message_interval_seconds: float = Field(0.5, description="How often Pipes message chunks are polled")
+    poll_interval_seconds: float = Field(0.5, description="How often the run state is polled")
+    message_interval_seconds: float = Field(1.0, description="How often Pipes message chunks are polled")
     message_grace_seconds: float = Field(5.0, description="How long to wait for late messages after a run")
     cancel_wait_seconds: float = 60.0
     retry_timeout_seconds: int = Field(120, description="SDK retry budget for 429/503/connection errors")
@@ -57,7 +57,7 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
             if self._workspace_client is None:
                 config = Config(
                     host=self.host,
-                    token=self.token,
+                    token=self.token or None,
                     profile=self.profile,
                     retry_timeout_seconds=self.retry_timeout_seconds,
                 )
@@ -103,7 +103,8 @@ def databricks_client_from_settings(
     """The resource for the current environment; `overrides` set any other field (e.g. intervals)."""
     settings = settings or get_settings()
     token: Any = None
-    if settings.databricks_token is not None:
+    # Importing dagster_databricks sets DATABRICKS_TOKEN="" when it is unset, so empty means unset.
+    if settings.databricks_token is not None and settings.databricks_token.get_secret_value():
         # Keep the secret out of the resource's visible config: Dagster resolves it at run time.
         token = dg.EnvVar("DATABRICKS_TOKEN")
     elif settings.is_local and not settings.databricks_host:

@@ -147,11 +147,14 @@ class VolumesMessageReader(PipesUnityCatalogVolumesMessageReader):
                     self.counter += 1
                     self._handle(handler, chunk)
                     continue
-                if session_closed.is_set():
-                    closed_at = closed_at or time.monotonic()
-                    if self._abandoned.is_set() or time.monotonic() - closed_at > self.grace_seconds:
-                        return
-                time.sleep(self.interval)
+                if not session_closed.is_set():
+                    # Wakes at once when the run ends, so the interval never delays the last chunk.
+                    session_closed.wait(self.interval)
+                    continue
+                closed_at = closed_at or time.monotonic()
+                if self._abandoned.is_set() or time.monotonic() - closed_at > self.grace_seconds:
+                    return
+                time.sleep(min(self.interval, 0.1))
         except Exception:
             handler.report_pipes_framework_exception(f"{type(self).__name__} messages thread", sys.exc_info())
 
