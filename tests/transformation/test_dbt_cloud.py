@@ -13,6 +13,7 @@ import duckdb
 import httpx
 import pytest
 from lakehouse_resources.asset_keys import KAIZEN_WARS, RAW_FACT_VIRTUAL, STG_FACT_VIRTUAL
+from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
 from lakehouse_standins.dbt_cloud import DbtCloudStandin, RunFault, RunStatus
 
@@ -62,7 +63,8 @@ def test_loads_kaizen_wars_assets_from_the_workspace(dbtc_defs: dg.Definitions) 
     stg = assets.specs_by_key[STG_FACT_VIRTUAL]
     assert {dep.asset_key for dep in stg.deps} == {RAW_FACT_VIRTUAL}
     assert stg.automation_condition is not None
-    assert assets.op.pool == "duckdb_warehouse"
+    assert assets.op.pool == WAREHOUSE_POOL
+    dg.Definitions.validate_loadable(dbtc_defs)
     assert dbtc_defs.resolve_job_def("dbt_cloud_job_trigger") is not None
 
 
