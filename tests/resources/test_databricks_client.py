@@ -16,6 +16,7 @@ from lakehouse_resources.databricks import (
     databricks_client_from_settings,
 )
 from lakehouse_resources.databricks import resource as resource_module
+from lakehouse_resources.databricks.spec import ComputeSettings, PipesBootstrap, build_submit_request
 from lakehouse_resources.settings import DatabricksCompute, get_settings
 from lakehouse_standins.databricks import DEFAULT_CLUSTER_ID, DatabricksStandin, RunFault
 from lakehouse_standins.databricks.sample import write_sample_warehouse
@@ -244,6 +245,14 @@ def test_429_and_503_are_retried(standin) -> None:
     assert len(standin.runs) == 1, "a retried submit must not start a second run"
 
 
+def test_slow_api_responses_are_waited_for(standin) -> None:
+    standin.recorder.add_fault(Fault("GET", "/api/2.2/jobs/runs/get", delay_seconds=0.5, times=3))
+    standin.recorder.add_fault(Fault("PUT", "/api/2.0/fs/files/*", delay_seconds=0.5))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+
+    assert result.success
+
+
 def test_a_persistent_500_fails_with_a_clear_error(standin) -> None:
     standin.recorder.add_fault(Fault("POST", "/api/2.2/jobs/runs/submit", status=500, times=1000))
     result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
@@ -295,3 +304,61 @@ def test_building_definitions_makes_no_request_and_no_workspace_client(standin, 
 
     assert built == []
     assert standin.recorder.requests == []
+
+
+BOOTSTRAP = PipesBootstrap(
+    env_vars={"DAGSTER_PIPES_CONTEXT": "ctx", "DAGSTER_PIPES_MESSAGES": "msg"},
+    cli_args={"--dagster-pipes-context": "ctx", "--dagster-pipes-messages": "msg"},
+)
+
+
+def submitted_task(spec: DatabricksTaskSpec, compute: DatabricksCompute) -> dict:
+    settings = ComputeSettings(compute, "c-1", {"spark_version": "15.4.x-scala2.12"}, "/Workspace/nb")
+    body = build_submit_request(
+        spec,
+        settings,
+        BOOTSTRAP,
+        run_name="r",
+        task_key="k",
+        tags={"t": "1"},
+        timeout_seconds=60,
+        idempotency_token="i",
+    )
+    [task] = body["tasks"]
+    return task
+
+
+@pytest.mark.parametrize("compute", list(DatabricksCompute))
+def test_a_notebook_gets_pipes_parameters_env_and_widgets_in_every_mode(compute) -> None:
+    spec = DatabricksTaskSpec.notebook(
+        "customer_value", parameters={"min_orders": "2"}, env={"SEGMENT": "vip"}
+    )
+    task = submitted_task(spec, compute)
+
+    widgets = task["notebook_task"]["base_parameters"]
+    assert task["notebook_task"]["notebook_path"] == "/Workspace/nb/customer_value"
+    assert widgets["DAGSTER_PIPES_CONTEXT"] == "ctx"
+    assert widgets["min_orders"] == "2"
+    if compute is DatabricksCompute.JOB_CLUSTER:
+        assert task["new_cluster"]["spark_env_vars"]["SEGMENT"] == "vip"
+    else:
+        assert widgets["SEGMENT"] == "vip"
+    assert task["tags"] == {"t": "1"}
+
+
+@pytest.mark.parametrize("compute", list(DatabricksCompute))
+def test_a_python_task_gets_pipes_arguments_env_and_parameters_in_every_mode(compute) -> None:
+    spec = DatabricksTaskSpec.python_file(
+        "jobs/x.py", parameters={"day": "2024-01-01"}, env={"SEGMENT": "vip"}
+    )
+    task = submitted_task(spec, compute)
+
+    args = task["spark_python_task"]["parameters"]
+    assert "--day=2024-01-01" in args
+    assert args[args.index("--dagster-pipes-messages") + 1] == "msg"
+    if compute is DatabricksCompute.JOB_CLUSTER:
+        assert task["new_cluster"]["spark_env_vars"]["SEGMENT"] == "vip"
+    else:
+        assert args[args.index("--env") + 1] == "SEGMENT=vip"
+    if compute is DatabricksCompute.SERVERLESS:
+        assert task["environment_key"]

@@ -1,4 +1,8 @@
-"""`python -m lakehouse_standins.databricks --state-dir DIR --warehouse FILE [--port N]` serves until Ctrl-C."""
+"""Serve the Databricks stand-in until SIGINT/SIGTERM, e.g. for `task dev`:
+
+    python -m lakehouse_standins.databricks --state-dir .lakehouse/databricks \
+        --warehouse .lakehouse/warehouse.duckdb --port 8765 --code-root notebooks
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,15 @@ def main() -> None:
     parser.add_argument("--code-root", type=Path, action="append", default=[], help="where notebooks live")
     parser.add_argument("--cluster", action="append", default=[DEFAULT_CLUSTER_ID])
     parser.add_argument("--volume", action="append", default=[DEFAULT_VOLUME], help="catalog/schema/volume")
+    parser.add_argument(
+        "--wheel-entry",
+        action="append",
+        default=[],
+        metavar="PACKAGE:ENTRY=FILE",
+        help="the local file a python_wheel_task entry point runs",
+    )
     args = parser.parse_args()
+    wheel_entries = dict(entry.split("=", 1) for entry in args.wheel_entry)
     stop = threading.Event()
     # Reset explicitly: a process started in the background may inherit SIGTERM/SIGINT as ignored.
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -30,6 +42,7 @@ def main() -> None:
         code_roots=args.code_root,
         clusters=args.cluster,
         known_volumes=args.volume,
+        wheel_entries={name: Path(file) for name, file in wheel_entries.items()},
     )
     with standin:
         print(f"Databricks stand-in on {standin.url}", flush=True)

@@ -84,9 +84,11 @@ class Jobs:
         except (KeyError, TypeError, ValueError):
             raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Run {run_id} does not exist.") from None
 
-    def cancel_all(self) -> None:
+    def cancel_all(self, timeout: float = 10.0) -> None:
+        """Cancel every run and wait until their processes are killed."""
         for run in self.runs.values():
             run.cancel_requested.set()
+        self.executor.join(timeout)
 
 
 def routes(jobs: Jobs) -> list[Route]:

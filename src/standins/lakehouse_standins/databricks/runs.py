@@ -94,11 +94,28 @@ class Executor:
     def __init__(self, launcher: TaskLauncher, volumes: Volumes) -> None:
         self.launcher = launcher
         self.volumes = volumes
+        self.threads: list[threading.Thread] = []
 
     def start(self, run: Run) -> None:
-        threading.Thread(target=self._execute, args=(run,), name=f"run-{run.run_id}", daemon=True).start()
+        thread = threading.Thread(target=self._execute, args=(run,), name=f"run-{run.run_id}", daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def join(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        for thread in self.threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _execute(self, run: Run) -> None:
+        try:
+            self._execute_tasks(run)
+        except Exception as exc:
+            # A stand-in bug must end the run visibly, not leave it RUNNING for ever.
+            run.finish("FAILED", f"Stand-in internal error: {exc!r}", "INTERNAL_ERROR")
+            run.life_cycle_state = "INTERNAL_ERROR"
+            run.end_time = _now_ms()
+
+    def _execute_tasks(self, run: Run) -> None:
         run.folder.mkdir(parents=True, exist_ok=True)
         if run.cancel_requested.is_set():
             run.finish("CANCELED", "Run cancelled.", "USER_CANCELED")
