@@ -109,10 +109,10 @@ class LakehousePipesDatabricksClient(BasePipesDatabricksClient):
             state = run.state or jobs.RunState()
             if state.result_state is not jobs.RunResultState.SUCCESS:
                 reader.abandon()
-                result = state.result_state.value if state.result_state else state.life_cycle_state
+                ended = state.result_state or state.life_cycle_state
                 raise DatabricksRunError(
-                    f"Databricks run {run_id} ended {result}: {state.state_message or 'no message'}"
-                    f" (run page: {run.run_page_url})"
+                    f"Databricks run {run_id} ended {ended.value if ended else 'unknown'}:"
+                    f" {self._failure_detail(run, state)} (run page: {run.run_page_url})"
                 )
         if not session.message_handler.received_closed_message:
             raise DatabricksRunError(
@@ -123,6 +123,17 @@ class LakehousePipesDatabricksClient(BasePipesDatabricksClient):
         if run.run_page_url:
             metadata["databricks_run_url"] = dg.MetadataValue.url(run.run_page_url)
         return PipesClientCompletedInvocation(session, metadata=metadata)
+
+    def _failure_detail(self, run: jobs.Run, state: jobs.RunState) -> str:
+        """The state message, plus the task's own error when it says more (Databricks often
+        answers "Workload failed, see run output for details")."""
+        message = state.state_message or "no message"
+        task_run_id = run.tasks[0].run_id if run.tasks else None
+        try:
+            error = self.client.jobs.get_run_output(task_run_id or run.run_id or 0).error
+        except DatabricksError:
+            return message
+        return f"{message} ({error})" if error and error not in message else message
 
     def _submit(self, body: dict[str, Any]) -> int:
         # The raw endpoint, not `jobs.submit`: the SDK's SubmitTask drops task tags. The idempotency
