@@ -262,6 +262,18 @@ def test_a_persistent_500_fails_with_a_clear_error(standin) -> None:
     assert standin.runs == []
 
 
+def test_an_unknown_volume_fails_with_a_clear_error(standin) -> None:
+    client = client_for(standin, DatabricksCompute.SERVERLESS, volume_path="/Volumes/main/nope/pipes")
+    task, check = TASKS["notebook"]
+    result = dg.materialize(
+        [databricks_asset(task, check)], resources={"databricks": client}, raise_on_error=False
+    )
+
+    assert not result.success
+    assert "is /Volumes/main/nope/pipes an existing Unity Catalog Volume" in step_error(result)
+    assert standin.runs == []
+
+
 def test_lost_message_files_fail_the_step(standin) -> None:
     standin.script_run(RunFault.LOSE_MESSAGES)
     result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))

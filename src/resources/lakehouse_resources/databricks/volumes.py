@@ -21,6 +21,7 @@ from contextlib import contextmanager, suppress
 from typing import TYPE_CHECKING
 
 import dagster as dg
+from dagster._core.errors import DagsterPipesExecutionError
 from dagster_databricks.pipes import (
     PipesUnityCatalogVolumesContextInjector,
     PipesUnityCatalogVolumesMessageReader,
@@ -33,6 +34,7 @@ from dagster_pipes import (
 )
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
+from databricks.sdk.errors.base import DatabricksError
 from databricks.sdk.service.files import FilesAPI
 
 if TYPE_CHECKING:
@@ -63,7 +65,13 @@ def delete_tree(files: FilesAPI, path: str) -> None:
 @contextmanager
 def volume_tempdir(files: FilesAPI, volume_path: str, label: str) -> Iterator[str]:
     path = f"{volume_path.rstrip('/')}/tmp/dagster-{label}-{secrets.token_hex(6)}"
-    files.create_directory(path)
+    try:
+        files.create_directory(path)
+    except DatabricksError as exc:
+        raise DagsterPipesExecutionError(
+            f"Cannot create the Pipes folder {path} (is {volume_path} an existing Unity Catalog"
+            f" Volume the workspace user may write?): {type(exc).__name__}: {exc}"
+        ) from exc
     try:
         yield path
     finally:
