@@ -6,7 +6,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from lakehouse_cli.home import prepare_dagster_home
 from lakehouse_cli.main import main
 from lakehouse_resources.settings import LakehouseSettings
@@ -25,7 +24,12 @@ def test_pipeline_materializes_everything_and_marts_add_up(
     assert main(["pipeline"]) == 0
     out = capsys.readouterr().out
     assert "success" in out.splitlines()[-1]
-    for asset in ("raw/raw_payments", "jaffle_shop/customers", "jaffle_shop/orders", "analytics/customer_segments"):
+    for asset in (
+        "raw/raw_payments",
+        "jaffle_shop/customers",
+        "jaffle_shop/orders",
+        "analytics/customer_segments",
+    ):
         assert asset in out
     # customers: one row per distinct raw customer
     assert query(local_settings, "select count(*) from marts.customers") == query(
@@ -49,9 +53,9 @@ def test_pipeline_materializes_everything_and_marts_add_up(
         " + gift_card_amount <> amount",
     ) == [(0,)]
     # lifetime value and order counts reconcile with the raw tables
-    assert query(local_settings, "select sum(customer_lifetime_value), sum(number_of_orders) from marts.customers") == [
-        (173500 / 100, 99)
-    ]
+    assert query(
+        local_settings, "select sum(customer_lifetime_value), sum(number_of_orders) from marts.customers"
+    ) == [(173500 / 100, 99)]
     assert query(local_settings, "select sum(customers) from analytics.customer_segments") == [(100,)]
 
 
@@ -71,7 +75,9 @@ def test_two_runs_started_together_queue_on_the_warehouse_pool(local_settings: L
     home = prepare_dagster_home(local_settings)
     script = Path(__file__).with_name("run_pipeline_once.py")
     procs = [
-        subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        subprocess.Popen(
+            [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
         for _ in range(2)
     ]
     outputs = [proc.communicate(timeout=600)[0] for proc in procs]

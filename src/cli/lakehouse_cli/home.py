@@ -9,7 +9,6 @@ from pathlib import Path
 
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef
-
 from lakehouse_resources.settings import LakehouseSettings
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 
@@ -21,14 +22,41 @@ def _pipeline(_: argparse.Namespace) -> int:
     return 0 if summary.success else 1
 
 
+def _default_signals() -> None:
+    # A shell's background jobs start with SIGINT ignored; dagster dev maps SIGTERM onto its
+    # SIGINT handler, so it would then ignore both and outlive us.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _dev(args: argparse.Namespace) -> int:
     from lakehouse_cli.home import prepare_dagster_home
 
     settings = get_settings()
     env = {**os.environ, "DAGSTER_HOME": str(prepare_dagster_home(settings))}
     port = os.environ.get("DAGSTER_PORT", "3000")
-    command = ["dagster", "dev", "-w", str(settings.root / "workspace.yaml"), "-h", "127.0.0.1", "-p", port]
-    return subprocess.call([*command, *args.extra], cwd=settings.root, env=env)
+    command = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-w",
+        str(settings.root / "workspace.yaml"),
+        "-h",
+        "127.0.0.1",
+        "-p",
+        port,
+    ]
+    child = subprocess.Popen([*command, *args.extra], cwd=settings.root, env=env, preexec_fn=_default_signals)
+
+    def forward(signum: int, _frame: object) -> None:
+        # dagster dev shuts its webserver, daemon and code servers down on SIGTERM/SIGINT;
+        # wait for that instead of leaving them orphaned.
+        child.send_signal(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, forward)
+    return child.wait()
 
 
 def _home(_: argparse.Namespace) -> int:
