@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+import socket
 from pathlib import Path
 
 import pytest
-
 from lakehouse_resources.paths import repo_root
 from lakehouse_resources.settings import LakehouseSettings, get_settings
 
@@ -22,11 +21,17 @@ def _clear_settings_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name, raising=False)
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """No Lakehouse, Databricks or dbt Cloud variables at all, as on a fresh clone."""
     _clear_settings_env(monkeypatch)
-    yield monkeypatch
+    return monkeypatch
 
 
 @pytest.fixture
@@ -36,4 +41,7 @@ def local_settings(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> LakehouseSe
     shutil.copytree(REPO / "data", data)
     clean_env.setenv("LAKEHOUSE_DUCKDB_PATH", str(tmp_path / "state" / "warehouse.duckdb"))
     clean_env.setenv("LAKEHOUSE_DATA_DIR", str(data))
+    # Stand-ins started by a test must not collide with a developer's `task dev` or another test.
+    clean_env.setenv("LAKEHOUSE_DATABRICKS_STANDIN_PORT", str(free_port()))
+    clean_env.setenv("LAKEHOUSE_DBT_CLOUD_STANDIN_PORT", str(free_port()))
     return get_settings()

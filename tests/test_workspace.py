@@ -26,15 +26,24 @@ EXPECTED_ASSETS = {
         "jaffle_shop/stg_payments",
         "jaffle_shop/customers",
         "jaffle_shop/orders",
+        "kaizen_wars/stg_kaizen_wars__fact_virtual",
+        "kaizen_wars/fct_kaizen_wars__daily_player_spend",
     },
-    "downstream": {"analytics/customer_segments"},
+    "downstream": {
+        "analytics/customer_segments",
+        "analytics/fact_virtual_count",
+        "analytics_jaffle_shop_gold_customer_value",
+        "analytics_kaizen_wars_gold_fact_virtual_revenue",
+    },
 }
 
 
 def load(location: str) -> dg.Definitions:
     module = importlib.import_module(LOCATIONS[location])
     defs = module.defs
-    return defs() if callable(defs) else defs
+    loaded = defs() if callable(defs) else defs
+    assert isinstance(loaded, dg.Definitions)
+    return loaded
 
 
 def materializable_keys(defs: dg.Definitions) -> set[str]:
@@ -64,6 +73,8 @@ def test_dependencies_across_locations_have_exactly_one_owner(clean_env: pytest.
     # the graph really crosses locations
     assert "raw/raw_customers" in deps["jaffle_shop/stg_customers"]
     assert "jaffle_shop/customers" in deps["analytics/customer_segments"]
+    assert "raw/fact_virtual" in deps["kaizen_wars/stg_kaizen_wars__fact_virtual"]
+    assert "kaizen_wars/stg_kaizen_wars__fact_virtual" in deps["analytics/fact_virtual_count"]
 
 
 def test_importing_a_location_reads_no_settings(clean_env: pytest.MonkeyPatch) -> None:

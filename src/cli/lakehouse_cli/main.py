@@ -7,16 +7,19 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 from lakehouse_resources.settings import SettingsError, get_settings
 
 
 def _pipeline(_: argparse.Namespace) -> int:
+    from lakehouse_standins.local import local_standins
+
     from lakehouse_cli.home import local_instance
     from lakehouse_cli.pipeline import format_summary, run_pipeline
 
     settings = get_settings()
-    with local_instance(settings) as instance:
+    with local_standins(settings), local_instance(settings) as instance:
         summary = run_pipeline(settings, instance)
     print(format_summary(summary))
     return 0 if summary.success else 1
@@ -30,6 +33,8 @@ def _default_signals() -> None:
 
 
 def _dev(args: argparse.Namespace) -> int:
+    from lakehouse_standins.local import local_standins
+
     from lakehouse_cli.home import prepare_dagster_home
 
     settings = get_settings()
@@ -47,7 +52,16 @@ def _dev(args: argparse.Namespace) -> int:
         "-p",
         port,
     ]
-    child = subprocess.Popen([*command, *args.extra], cwd=settings.root, env=env, preexec_fn=_default_signals)
+    with local_standins(settings) as standins:
+        if standins.started:
+            print(
+                f"stand-ins: {', '.join(standins.started)} on {standins.databricks_url}, {standins.dbt_cloud_url}"
+            )
+        return _run_until_signalled([*command, *args.extra], settings.root, env)
+
+
+def _run_until_signalled(command: list[str], cwd: Path, env: dict[str, str]) -> int:
+    child = subprocess.Popen(command, cwd=cwd, env=env, preexec_fn=_default_signals)
 
     def forward(signum: int, _frame: object) -> None:
         # dagster dev shuts its webserver, daemon and code servers down on SIGTERM/SIGINT;

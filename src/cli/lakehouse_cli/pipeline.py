@@ -95,7 +95,10 @@ def summarize(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) -
     return PipelineResult(result.success, lines, failures, checks_failed)
 
 
-def run_pipeline(settings: LakehouseSettings, instance: dg.DagsterInstance) -> PipelineResult:
+def run_pipeline(
+    settings: LakehouseSettings, instance: dg.DagsterInstance, selection: dg.AssetSelection | None = None
+) -> PipelineResult:
+    """Materialize `selection` (everything by default) in one run."""
     defs = load_all_definitions(settings)
     assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
     checks = [c for c in defs.asset_checks or [] if isinstance(c, dg.AssetChecksDefinition)]
@@ -104,6 +107,7 @@ def run_pipeline(settings: LakehouseSettings, instance: dg.DagsterInstance) -> P
         resources=dict(defs.resources or {}),
         instance=instance,
         raise_on_error=False,
+        selection=selection,
         tags={"lakehouse/trigger": "task pipeline"},
     )
     return summarize(result, instance)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +27,44 @@ class DatabricksCompute(StrEnum):
     SERVERLESS = "serverless"
     EXISTING_CLUSTER = "existing_cluster"
     JOB_CLUSTER = "job_cluster"
+
+
+LOCAL_STANDIN_CLUSTER_ID = "standin-cluster"
+
+
+class JaffleShopSource(StrEnum):
+    FILES = "files"
+    SQLSERVER = "sqlserver"
+
+
+# Source databases as Sling reads them: field, variable, accepted schemes, example.
+_DATABASE_URLS = (
+    (
+        "postgres_url",
+        "LAKEHOUSE_POSTGRES_URL",
+        ("postgres", "postgresql"),
+        "postgresql://user:password@host:5432/db",
+    ),
+    (
+        "sqlserver_url",
+        "LAKEHOUSE_SQLSERVER_URL",
+        ("sqlserver",),
+        "sqlserver://user:password@host:1433?database=db",
+    ),
+)
+
+
+def _is_database_url(value: str, schemes: tuple[str, ...]) -> bool:
+    try:
+        url = urlsplit(value)
+        port_ok = url.port is None or url.port > 0
+    except ValueError:
+        return False
+    # PostgreSQL names the database in the path, SQL Server in the `database` parameter.
+    database = (
+        url.path.strip("/") if url.scheme.startswith("postgres") else parse_qs(url.query).get("database")
+    )
+    return bool(port_ok and url.scheme in schemes and url.hostname and url.username and database)
 
 
 class SettingsError(ValueError):
@@ -72,11 +112,46 @@ class LakehouseSettings(BaseSettings):
     # Run-failure notifications: a log line unless a webhook is configured.
     alert_webhook_url: str | None = Field(None, validation_alias=_env("LAKEHOUSE_ALERT_WEBHOOK_URL"))
 
+    # Source databases read by Sling. The URLs carry passwords, hence secrets.
+    postgres_url: SecretStr | None = Field(None, validation_alias=_env("LAKEHOUSE_POSTGRES_URL"))
+    sqlserver_url: SecretStr | None = Field(None, validation_alias=_env("LAKEHOUSE_SQLSERVER_URL"))
+    dbt_schema_override: str | None = Field(None, validation_alias=_env("LAKEHOUSE_DBT_SCHEMA"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_means_unset(cls, values: Any) -> Any:
+        # Importing dagster_databricks sets DATABRICKS_TOKEN="" when it is unset; an empty
+        # variable means "not configured" for every setting.
+        if isinstance(values, dict):
+            return {key: value for key, value in values.items() if value != ""}
+        return values
+
     @model_validator(mode="after")
     def _production_needs_a_workspace(self) -> LakehouseSettings:
-        if self.is_local:
-            return self
-        missing = [
+        # Malformed and missing values in one message, so a deployment is fixed in one go.
+        problems = self._malformed_urls()
+        missing = [] if self.is_local else self._missing_workspace()
+        if missing:
+            # Name the ingestion location's needs too, so the message lists everything to set.
+            missing += [name for name in self._missing_for_ingestion() if name not in missing]
+            problems.append(
+                f"LAKEHOUSE_ENV={self.env.value} needs " + ", ".join(missing) + " (see .env.example)"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _malformed_urls(self) -> list[str]:
+        problems = []
+        for field, variable, schemes, example in _DATABASE_URLS:
+            secret: SecretStr | None = getattr(self, field)
+            if secret is not None and not _is_database_url(secret.get_secret_value(), schemes):
+                # The value itself is never echoed: it holds a password.
+                problems.append(f"{variable}: expected a URL like {example}")
+        return problems
+
+    def _missing_workspace(self) -> list[str]:
+        return [
             name
             for name, value in (
                 ("DATABRICKS_HOST", self.databricks_host or self.databricks_profile),
@@ -84,11 +159,37 @@ class LakehouseSettings(BaseSettings):
             )
             if not value
         ]
+
+    def _missing_for_ingestion(self) -> list[str]:
+        missing = []
+        # Sling and dlt authenticate with a token; they cannot read a Databricks CLI profile.
+        if not self.is_local and not self.databricks_token:
+            missing.append("DATABRICKS_TOKEN")
+        if self.jaffle_shop_source is JaffleShopSource.SQLSERVER and not self.sqlserver_url:
+            missing.append("LAKEHOUSE_SQLSERVER_URL")
+        return missing
+
+    def check_ingestion(self) -> None:
+        """Fail with one message naming each variable the ingestion location still needs.
+
+        Checked when that location is built rather than in `get_settings()`, so the other
+        locations (dbt with a CLI profile, notebooks) load without the ingestion credentials.
+        """
+        missing = self._missing_workspace() if not self.is_local else []
+        missing += self._missing_for_ingestion()
         if missing:
-            raise ValueError(
-                f"LAKEHOUSE_ENV={self.env.value} needs " + ", ".join(missing) + " (see .env.example)"
+            raise SettingsError(
+                f"Invalid Lakehouse settings: LAKEHOUSE_ENV={self.env.value} ingestion needs "
+                + ", ".join(missing)
+                + " (see .env.example)"
             )
-        return self
+
+    @property
+    def jaffle_shop_source(self) -> JaffleShopSource:
+        """prod replicates SQL Server (seed 001); elsewhere the seed CSVs unless a SQL Server is set."""
+        if self.env is Environment.PROD or self.sqlserver_url:
+            return JaffleShopSource.SQLSERVER
+        return JaffleShopSource.FILES
 
     @property
     def is_local(self) -> bool:
@@ -123,6 +224,11 @@ class LakehouseSettings(BaseSettings):
     def dbt_target(self) -> str:
         return "local" if self.is_local else self.env.value
 
+    @property
+    def dbt_schema(self) -> str:
+        """The dbt target schema on Databricks (models with a custom schema use it verbatim)."""
+        return self.dbt_schema_override or "jaffle_shop"
+
     # --- Databricks ------------------------------------------------------------------------
     @property
     def databricks_standin_url(self) -> str:
@@ -134,6 +240,19 @@ class LakehouseSettings(BaseSettings):
         if self.databricks_host:
             return self.databricks_host
         return self.databricks_standin_url if self.is_local else None
+
+    @property
+    def databricks_hostname(self) -> str | None:
+        """The workspace host without scheme, as Sling, dlt and dbt-databricks expect it."""
+        url = self.databricks_workspace_url
+        return url.split("://", 1)[-1].rstrip("/") if url else None
+
+    @property
+    def databricks_cluster(self) -> str | None:
+        """The cluster for compute=existing_cluster; locally the stand-in's own cluster."""
+        if self.databricks_cluster_id:
+            return self.databricks_cluster_id
+        return LOCAL_STANDIN_CLUSTER_ID if self.is_local and not self.databricks_host else None
 
     @property
     def databricks_volume(self) -> str:
@@ -149,11 +268,19 @@ class LakehouseSettings(BaseSettings):
 
     def child_process_env(self) -> dict[str, str]:
         """What dbt profiles, notebooks and other child processes read to find the warehouse."""
-        return {
+        env = {
             "LAKEHOUSE_ENV": self.env.value,
             "LAKEHOUSE_DUCKDB_PATH": str(self.duckdb_path),
             "LAKEHOUSE_CATALOG": self.catalog,
         }
+        if not self.is_local:
+            # dbt's Databricks targets read these; the token stays in the parent's environment.
+            env["LAKEHOUSE_DBT_SCHEMA"] = self.dbt_schema
+            if self.databricks_host:
+                env["DATABRICKS_HOST"] = self.databricks_host
+            if self.databricks_http_path:
+                env["DATABRICKS_HTTP_PATH"] = self.databricks_http_path
+        return env
 
     # --- dbt Cloud -------------------------------------------------------------------------
     @property
@@ -173,5 +300,7 @@ def get_settings(**overrides: object) -> LakehouseSettings:
             alias = field.validation_alias if field else None
             names = alias.choices if isinstance(alias, AliasChoices) else [where]
             message = error["msg"].removeprefix("Value error, ")
-            problems.append(message if where == "settings" else f"{'/'.join(str(n) for n in names)}: {message}")
+            problems.append(
+                message if where == "settings" else f"{'/'.join(str(n) for n in names)}: {message}"
+            )
         raise SettingsError("Invalid Lakehouse settings: " + "; ".join(problems)) from None

@@ -114,7 +114,7 @@ def databricks_client_from_settings(
         "token": token,
         "profile": settings.databricks_profile,
         "compute": settings.databricks_compute,
-        "cluster_id": settings.databricks_cluster_id,
+        "cluster_id": settings.databricks_cluster,
         "volume_path": settings.databricks_volume,
         "notebook_root": settings.databricks_notebook_root,
     }

@@ -11,15 +11,9 @@ from lakehouse_standins.dbt_cloud import DbtCloudStandin, StandinConfig
 
 
 def config_from_settings() -> StandinConfig:
-    settings = get_settings()
-    return StandinConfig(
-        project_dir=settings.dbt_dir / "kaizen_wars",
-        work_dir=settings.state_dir / "dbt_cloud_standin",
-        duckdb_path=settings.duckdb_path,
-        account_id=settings.dbt_cloud_account_id or 1,
-        project_id=settings.dbt_cloud_project_id or 1,
-        environment_id=settings.dbt_cloud_environment_id or 1,
-    )
+    from lakehouse_standins.local import dbt_cloud_config
+
+    return dbt_cloud_config(get_settings())
 
 
 def main() -> None:

@@ -6,12 +6,18 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from lakehouse_resources.settings import LakehouseSettings
 
+from lakehouse_transformation.defs.dbt_cloud.definitions import build_dbt_cloud_defs
+from lakehouse_transformation.defs.dbt_cloud.workspace import ensure_local_state
 from lakehouse_transformation.defs.jaffle_shop.assets import build_jaffle_shop_assets
 from lakehouse_transformation.defs.jaffle_shop.project import jaffle_shop_project
 
 
 def build_transformation_defs(settings: LakehouseSettings) -> dg.Definitions:
-    return dg.Definitions(
-        assets=[build_jaffle_shop_assets(settings)],
-        resources={"dbt": DbtCliResource(project_dir=jaffle_shop_project(settings))},
+    ensure_local_state(settings)
+    return dg.Definitions.merge(
+        dg.Definitions(
+            assets=[build_jaffle_shop_assets(settings)],
+            resources={"dbt": DbtCliResource(project_dir=jaffle_shop_project(settings))},
+        ),
+        build_dbt_cloud_defs(settings),
     )

@@ -109,3 +109,33 @@ def prepare_dbt_cloud_state(settings: LakehouseSettings, refresh: bool = False) 
         path.unlink(missing_ok=True)
     workspace.fetch_workspace_data()
     return path
+
+
+def ensure_local_state(settings: LakehouseSettings) -> None:
+    """Locally, prepare the workspace state against a short-lived stand-in when none is running.
+
+    `dg check defs`, `dg dev` and tests load this location without `task dev`'s stand-ins; the
+    state is the same a running stand-in would give (a real `dbt parse` of dbt/kaizen_wars), and
+    later loads read it from disk.
+    """
+    if not settings.is_local or settings.dbt_cloud_access_url:
+        return
+    workspace = build_workspace(settings)
+    if Path(workspace.state_path).exists():
+        return
+    from lakehouse_standins.local import dbt_cloud_config, port_answers
+
+    if port_answers(settings.dbt_cloud_standin_port):
+        return
+    from lakehouse_standins.dbt_cloud import DbtCloudStandin
+
+    with DbtCloudStandin(dbt_cloud_config(settings)) as standin:
+        transient = PersistedDbtCloudWorkspace(
+            credentials=DbtCloudCredentials(
+                account_id=workspace.credentials.account_id, token="local-standin", access_url=standin.url
+            ),
+            project_id=workspace.project_id,
+            environment_id=workspace.environment_id,
+            state_path=workspace.state_path,
+        )
+        transient.fetch_workspace_data()

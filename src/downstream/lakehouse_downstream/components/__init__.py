@@ -1,0 +1,3 @@
+from lakehouse_downstream.components.databricks_notebooks import DatabricksNotebookJobs, NotebookJob
+
+__all__ = ["DatabricksNotebookJobs", "NotebookJob"]
