@@ -1,7 +1,6 @@
 from pathlib import Path
 
 import pytest
-
 from lakehouse_ingestion.csv_contract import CsvContractError, check_csv
 from lakehouse_ingestion.defs.jaffle_shop_files.assets import resolve_replication
 
@@ -30,7 +29,9 @@ def test_non_numeric_amount_names_file_line_and_column(tmp_path: Path) -> None:
 
 
 def test_short_row_names_file_and_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "id,order_id,payment_method,amount\n1,1,credit_card,100\n2,1,coupon\n3,2,coupon,5\n")
+    path = write(
+        tmp_path, "id,order_id,payment_method,amount\n1,1,credit_card,100\n2,1,coupon\n3,2,coupon,5\n"
+    )
     with pytest.raises(CsvContractError, match=r"raw_payments.csv:3: expected 4 columns, found 3"):
         check_csv(path, PAYMENTS)
 

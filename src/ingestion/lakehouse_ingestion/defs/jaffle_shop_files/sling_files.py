@@ -1,33 +1,19 @@
-"""Sling replication of the jaffle shop CSVs (seed 001's replication_csv.yaml) into `raw`."""
+"""Sling replication of the jaffle shop CSVs into a remote warehouse (outside `local`).
+
+Locally the files load with DuckDB directly (see duckdb_load.py for why).
+"""
 
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import yaml
 from dagster_sling import DagsterSlingTranslator, SlingResource, sling_assets
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
 from lakehouse_resources.tools import ensure_local_tools
 
 from lakehouse_ingestion.csv_contract import CsvContractError, check_csv
-
-REPLICATION_FILE = Path(__file__).with_name("replication_csv.yaml")
-GROUP = "jaffle_shop_raw"
-
-
-def resolve_replication(replication: Mapping[str, Any], data_dir: Path) -> dict[str, Any]:
-    """Turn stream names relative to data/ into absolute file URLs.
-
-    Sling resolves relative paths against its working directory, which differs between the
-    UI, a run worker and the tests; an absolute URL is the same everywhere.
-    """
-    streams = {
-        (name if "://" in name else f"file://{(data_dir / name).resolve()}"): config
-        for name, config in replication["streams"].items()
-    }
-    return {**replication, "streams": streams}
+from lakehouse_ingestion.defs.jaffle_shop_files.replication import GROUP, file_path, load_replication
 
 
 class RawTableTranslator(DagsterSlingTranslator):
@@ -42,12 +28,8 @@ class RawTableTranslator(DagsterSlingTranslator):
         return spec.replace_attributes(key=dg.AssetKey(target.split(".")), deps=[], group_name=GROUP)
 
 
-def _file_path(stream_name: str) -> Path:
-    return Path(stream_name.removeprefix("file://"))
-
-
-def build_jaffle_shop_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
-    replication = resolve_replication(yaml.safe_load(REPLICATION_FILE.read_text()), settings.data_dir)
+def build_sling_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
+    replication = load_replication(settings.data_dir)
     translator = RawTableTranslator()
     stream_by_key = {
         translator.get_asset_spec({"name": name, "config": config}).key: (name, config)
@@ -65,13 +47,13 @@ def build_jaffle_shop_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
         for key in sorted(context.selected_asset_keys):
             name, config = stream_by_key[key]
             try:
-                rows = check_csv(_file_path(name), config["columns"])
+                rows = check_csv(file_path(name), config["columns"])
             except CsvContractError as err:
                 raise dg.Failure(
                     description=f"{key.to_user_string()} rejected: {err}",
                     metadata={"file": str(err.path), "line": err.line or 0, "problem": err.problem},
                 ) from None
-            context.log.info(f"{_file_path(name).name}: {rows} rows match the declared columns")
+            context.log.info(f"{file_path(name).name}: {rows} rows match the declared columns")
         yield from sling.replicate(context=context).fetch_row_count()
 
     return jaffle_shop_files
