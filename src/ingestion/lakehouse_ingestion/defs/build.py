@@ -5,25 +5,64 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dlt import DagsterDltResource
 from dagster_sling import SlingConnectionResource, SlingResource
-from lakehouse_resources.settings import LakehouseSettings
+from lakehouse_resources.settings import JaffleShopSource, LakehouseSettings
 
 from lakehouse_ingestion.defs.jaffle_shop_files.assets import build_jaffle_shop_files
 from lakehouse_ingestion.defs.kaizen_wars.assets import build_kaizen_wars_load
+from lakehouse_ingestion.defs.postgres.assets import build_shop_postgres
+from lakehouse_ingestion.defs.production.assets import build_jaffle_shop_sqlserver
+
+# The raw tables land here on Databricks (<env>_catalog.raw); replications name it per stream.
+WAREHOUSE_SCHEMA = "raw"
 
 
-def sling_resource(settings: LakehouseSettings) -> SlingResource:
-    """The `WAREHOUSE` connection that replications target, switched by settings."""
-    return SlingResource(
-        connections=[
-            SlingConnectionResource(name="LOCAL", type="file"),
-            SlingConnectionResource(name="WAREHOUSE", type="duckdb", instance=str(settings.duckdb_path)),  # pyright: ignore[reportCallIssue]
-        ]
+def _warehouse_connection(settings: LakehouseSettings) -> SlingConnectionResource:
+    if settings.is_local:
+        return SlingConnectionResource(name="WAREHOUSE", type="duckdb", instance=str(settings.duckdb_path))  # pyright: ignore[reportCallIssue]
+    # Secrets go in as EnvVar so the location's snapshot (and the UI) shows the variable's name,
+    # never its value; the settings object has already checked that it is set.
+    return SlingConnectionResource(
+        name="WAREHOUSE",
+        type="databricks",
+        host=settings.databricks_hostname,  # pyright: ignore[reportCallIssue]
+        token=dg.EnvVar("DATABRICKS_TOKEN"),  # pyright: ignore[reportCallIssue]
+        http_path=settings.databricks_http_path,  # pyright: ignore[reportCallIssue]
+        catalog=settings.catalog,  # pyright: ignore[reportCallIssue]
+        schema=WAREHOUSE_SCHEMA,  # pyright: ignore[reportCallIssue]
     )
 
 
+def sling_resource(settings: LakehouseSettings) -> SlingResource:
+    """The connections replications use, switched by settings: `WAREHOUSE` and the sources."""
+    connections = [SlingConnectionResource(name="LOCAL", type="file"), _warehouse_connection(settings)]
+    if settings.jaffle_shop_source is JaffleShopSource.SQLSERVER:
+        connections.append(
+            SlingConnectionResource(
+                name="SQL_SERVER", type="sqlserver", connection_string=dg.EnvVar("LAKEHOUSE_SQLSERVER_URL")
+            )
+        )
+    if settings.postgres_url:
+        connections.append(
+            SlingConnectionResource(
+                name="POSTGRES", type="postgres", connection_string=dg.EnvVar("LAKEHOUSE_POSTGRES_URL")
+            )
+        )
+    return SlingResource(connections=connections)
+
+
 def build_ingestion_defs(settings: LakehouseSettings) -> dg.Definitions:
+    settings.check_ingestion()
     settings.state_dir.mkdir(parents=True, exist_ok=True)
+    jaffle_shop = (
+        build_jaffle_shop_sqlserver(settings)
+        if settings.jaffle_shop_source is JaffleShopSource.SQLSERVER
+        else build_jaffle_shop_files(settings)
+    )
+    assets = [jaffle_shop, build_kaizen_wars_load(settings)]
+    # The PostgreSQL source is optional: without LAKEHOUSE_POSTGRES_URL its assets are not loaded.
+    if settings.postgres_url:
+        assets.append(build_shop_postgres(settings))
     return dg.Definitions(
-        assets=[build_jaffle_shop_files(settings), build_kaizen_wars_load(settings)],
+        assets=assets,
         resources={"sling": sling_resource(settings), "dlt": DagsterDltResource()},
     )

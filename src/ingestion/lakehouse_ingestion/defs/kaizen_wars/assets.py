@@ -61,11 +61,19 @@ class RawDatasetTranslator(DagsterDltTranslator):
 
 
 def kaizen_wars_pipeline(settings: LakehouseSettings) -> dlt.Pipeline:
-    destination = (
-        dlt.destinations.duckdb(credentials=str(settings.duckdb_path))
-        if settings.is_local
-        else dlt.destinations.databricks()
-    )
+    if settings.is_local:
+        destination = dlt.destinations.duckdb(credentials=str(settings.duckdb_path))
+    else:
+        token = settings.databricks_token
+        # dlt resolves and connects only when the pipeline runs, so loading stays offline.
+        destination = dlt.destinations.databricks(
+            credentials={
+                "server_hostname": settings.databricks_hostname,
+                "http_path": settings.databricks_http_path,
+                "catalog": settings.catalog,
+                "access_token": token.get_secret_value() if token else None,
+            }
+        )
     return dlt.pipeline(
         pipeline_name="kaizen_wars",
         destination=destination,
