@@ -7,8 +7,8 @@ from collections import Counter
 
 import dagster as dg
 import pytest
-from conftest import REPO
 from lakehouse_resources.settings import SettingsError
+from testsupport import REPO
 
 LOCATIONS = {
     "ingestion": "lakehouse_ingestion.definitions",

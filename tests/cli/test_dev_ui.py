@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import REPO, free_port
+from testsupport import REPO, free_port
 
 pytestmark = pytest.mark.slow
 

@@ -12,9 +12,11 @@ from typing import Any, Literal
 
 import dagster as dg
 import yaml
+from lakehouse_resources.automation import any_deps_updated_condition, eager_condition, manual_condition
 from lakehouse_resources.databricks import DatabricksTaskSpec, LakehouseDatabricksClient
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import DatabricksCompute
+from pydantic import ValidationError
 
 TaskTypeName = Literal["notebook", "spark_python", "python_wheel"]
 AutomationName = Literal["eager", "any_deps_updated", "none"]
@@ -60,12 +62,14 @@ class NotebookJob(dg.Model):
         return DatabricksTaskSpec.wheel(self.package_name, self.entry_point, **common)
 
 
-def automation_condition(name: AutomationName) -> dg.AutomationCondition | None:
+def automation_condition(name: AutomationName) -> dg.AutomationCondition:
+    # The YAML names map onto the lakehouse policy's conditions, so notebooks wait for blocking
+    # checks and in-progress runs like every other asset; `none` opts out of automation.
     if name == "none":
-        return None
+        return manual_condition()
     if name == "any_deps_updated":
-        return dg.AutomationCondition.any_deps_updated() & ~dg.AutomationCondition.in_progress()
-    return dg.AutomationCondition.eager()
+        return any_deps_updated_condition()
+    return eager_condition()
 
 
 def _notebook_asset(job: NotebookJob) -> dg.AssetsDefinition:
@@ -114,5 +118,8 @@ class DatabricksNotebookJobs(dg.Component, dg.Model, dg.Resolvable):
         document = yaml.safe_load(path.read_text()) or {}
         try:
             return cls.model_validate(document.get("attributes", {}))
-        except Exception as exc:
-            raise ValueError(f"{path}: {exc}") from exc
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
+            )
+            raise ValueError(f"{path}: {problems}") from None
