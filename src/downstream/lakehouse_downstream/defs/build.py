@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+from lakehouse_resources.automation import apply_lakehouse_policy
 from lakehouse_resources.databricks import databricks_client_from_settings
 from lakehouse_resources.settings import LakehouseSettings
 from lakehouse_resources.warehouse import DuckDBWarehouse
@@ -22,7 +23,7 @@ def build_downstream_defs(settings: LakehouseSettings) -> dg.Definitions:
         assets=[customer_segments, fact_virtual_count],
         asset_checks=[segments_cover_every_customer],
     )
-    return dg.Definitions.merge(
+    defs = dg.Definitions.merge(
         analytics,
         notebooks,
         dg.Definitions(
@@ -32,3 +33,4 @@ def build_downstream_defs(settings: LakehouseSettings) -> dg.Definitions:
             }
         ),
     )
+    return apply_lakehouse_policy(defs, location="downstream", settings=settings)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import dagster as dg
 from dagster_dlt import DagsterDltResource
 from dagster_sling import SlingConnectionResource, SlingResource
+from lakehouse_resources.automation import apply_lakehouse_policy
 from lakehouse_resources.settings import JaffleShopSource, LakehouseSettings
 
 from lakehouse_ingestion.defs.jaffle_shop_files.assets import build_jaffle_shop_files
 from lakehouse_ingestion.defs.kaizen_wars.assets import build_kaizen_wars_load
 from lakehouse_ingestion.defs.postgres.assets import build_shop_postgres
 from lakehouse_ingestion.defs.production.assets import build_jaffle_shop_sqlserver
+from lakehouse_ingestion.defs.schedules import ingestion_schedules
 
 # The raw tables land here on Databricks (<env>_catalog.raw); replications name it per stream.
 WAREHOUSE_SCHEMA = "raw"
@@ -62,7 +64,10 @@ def build_ingestion_defs(settings: LakehouseSettings) -> dg.Definitions:
     # The PostgreSQL source is optional: without LAKEHOUSE_POSTGRES_URL its assets are not loaded.
     if settings.postgres_url:
         assets.append(build_shop_postgres(settings))
-    return dg.Definitions(
+    defs = dg.Definitions(
         assets=assets,
         resources={"sling": sling_resource(settings), "dlt": DagsterDltResource()},
+    )
+    return apply_lakehouse_policy(
+        dg.Definitions.merge(defs, ingestion_schedules(settings)), location="ingestion", settings=settings
     )
