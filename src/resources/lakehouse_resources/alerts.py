@@ -12,11 +12,14 @@ import os
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import dagster as dg
 
 from lakehouse_resources.settings import LakehouseSettings
+
+if TYPE_CHECKING:
+    from dagster_shared.error import SerializableErrorInfo
 
 logger = logging.getLogger("lakehouse.alerts")
 
@@ -84,13 +87,32 @@ def failure_message(failure: dg.DagsterEvent, step_failures: Sequence[dg.Dagster
     errors = []
     for event in step_failures:
         error = event.step_failure_data.error
-        errors.append(f"{event.step_key}: {error.message.strip() if error else event.message}")
+        errors.append(f"{event.step_key}: {_root_cause(error) if error else event.message}")
     if errors:
         return "; ".join(errors)
     data = failure.job_failure_data
     if data is not None and data.error is not None:
-        return data.error.message.strip()
+        return _root_cause(data.error)
     return failure.message or "unknown error"
+
+
+def _root_cause(error: SerializableErrorInfo) -> str:
+    # Dagster wraps the asset's own exception ("Error occurred while executing op ..."); the
+    # innermost cause is the one that says what went wrong.
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip()
+
+
+def failed_assets(instance: dg.DagsterInstance, run: dg.DagsterRun) -> tuple[str, ...]:
+    """The assets the run planned to materialize (a job over all its assets has no selection)."""
+    keys = set(run.asset_selection or ())
+    if not keys:
+        planned = instance.get_records_for_run(
+            run_id=run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED
+        ).records
+        keys = {record.asset_key for record in planned if record.asset_key is not None}
+    return tuple(sorted(key.to_user_string() for key in keys))
 
 
 def alert_from_context(context: dg.RunFailureSensorContext, location: str, ui_url: str) -> RunFailureAlert:
@@ -99,7 +121,7 @@ def alert_from_context(context: dg.RunFailureSensorContext, location: str, ui_ur
         location=location,
         job_name=run.job_name,
         run_id=run.run_id,
-        assets=tuple(sorted(key.to_user_string() for key in run.asset_selection or ())),
+        assets=failed_assets(context.instance, run),
         error=failure_message(context.failure_event, context.get_step_failure_events()),
         run_url=run_url(ui_url, run.run_id),
     )
