@@ -218,3 +218,12 @@ def test_no_secret_reaches_the_location_snapshot(
     assert "LAKEHOUSE_SQLSERVER_URL" in snapshot
     for secret in (DUMMY_TOKEN, DUMMY_SQLSERVER_PASSWORD, "pg-dummy-password"):
         assert secret not in snapshot
+
+
+def test_local_keeps_the_seed_files_even_with_a_sql_server_url(
+    local_settings: LakehouseSettings, clean_env: pytest.MonkeyPatch
+) -> None:
+    clean_env.setenv("LAKEHOUSE_SQLSERVER_URL", DUMMY_PRODUCTION_ENV["LAKEHOUSE_SQLSERVER_URL"])
+    ingestion = build_ingestion_defs(get_settings())
+    assert "SQL_SERVER" not in connections(sling_of(ingestion))
+    assert {k.to_user_string() for k in ingestion.resolve_asset_graph().materializable_asset_keys} == RAW_KEYS

@@ -111,6 +111,9 @@ class LakehouseSettings(BaseSettings):
 
     # Run-failure notifications: a log line unless a webhook is configured.
     alert_webhook_url: str | None = Field(None, validation_alias=_env("LAKEHOUSE_ALERT_WEBHOOK_URL"))
+    # Where the Dagster UI is served: links in alerts point there.
+    dagster_port: int = Field(3000, validation_alias=_env("DAGSTER_PORT"))
+    ui_url_override: str | None = Field(None, validation_alias=_env("LAKEHOUSE_UI_URL"))
 
     # Source databases read by Sling. The URLs carry passwords, hence secrets.
     postgres_url: SecretStr | None = Field(None, validation_alias=_env("LAKEHOUSE_POSTGRES_URL"))
@@ -186,8 +189,12 @@ class LakehouseSettings(BaseSettings):
 
     @property
     def jaffle_shop_source(self) -> JaffleShopSource:
-        """prod replicates SQL Server (seed 001); elsewhere the seed CSVs unless a SQL Server is set."""
-        if self.env is Environment.PROD or self.sqlserver_url:
+        """prod replicates SQL Server (seed 001); dev/staging too when one is set; local the seed CSVs.
+
+        Local stays on the files so a stray LAKEHOUSE_SQLSERVER_URL never makes a fresh clone's
+        pipeline depend on a server.
+        """
+        if self.env is Environment.PROD or (self.sqlserver_url and not self.is_local):
             return JaffleShopSource.SQLSERVER
         return JaffleShopSource.FILES
 
@@ -281,6 +288,11 @@ class LakehouseSettings(BaseSettings):
             if self.databricks_http_path:
                 env["DATABRICKS_HTTP_PATH"] = self.databricks_http_path
         return env
+
+    @property
+    def ui_url(self) -> str:
+        """The Dagster UI: `lakehouse dev` serves it on 127.0.0.1:DAGSTER_PORT unless a deployment says."""
+        return (self.ui_url_override or f"http://127.0.0.1:{self.dagster_port}").rstrip("/")
 
     # --- dbt Cloud -------------------------------------------------------------------------
     @property
