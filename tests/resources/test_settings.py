@@ -1,7 +1,6 @@
 from pathlib import Path
 
 import pytest
-
 from lakehouse_resources.settings import Environment, SettingsError, get_settings
 
 
@@ -62,3 +61,11 @@ def test_explicit_databricks_host_wins_in_local(clean_env: pytest.MonkeyPatch) -
 def test_data_dir_override(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
     clean_env.setenv("LAKEHOUSE_DATA_DIR", str(tmp_path))
     assert get_settings().data_dir == tmp_path
+
+
+def test_alert_links_point_at_the_ui(clean_env: pytest.MonkeyPatch) -> None:
+    assert get_settings().ui_url == "http://127.0.0.1:3000"
+    clean_env.setenv("DAGSTER_PORT", "3100")
+    assert get_settings().ui_url == "http://127.0.0.1:3100"
+    clean_env.setenv("LAKEHOUSE_UI_URL", "https://dagster.example.com/")
+    assert get_settings().ui_url == "https://dagster.example.com"

@@ -39,7 +39,7 @@ def _dev(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     env = {**os.environ, "DAGSTER_HOME": str(prepare_dagster_home(settings))}
-    port = os.environ.get("DAGSTER_PORT", "3000")
+    port = str(settings.dagster_port)
     command = [
         sys.executable,
         "-m",

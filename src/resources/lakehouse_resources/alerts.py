@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -23,7 +22,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("lakehouse.alerts")
 
-DEFAULT_UI_PORT = "3000"
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 
 
@@ -65,11 +63,6 @@ class WebhookNotifier:
         # A failed POST raises, so the sensor tick shows the error instead of losing it silently.
         with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
             response.read()
-
-
-def local_ui_url() -> str:
-    # `lakehouse dev` serves the UI on 127.0.0.1:$DAGSTER_PORT; read when Definitions are built.
-    return f"http://127.0.0.1:{os.environ.get('DAGSTER_PORT') or DEFAULT_UI_PORT}"
 
 
 def notifier_from_settings(settings: LakehouseSettings) -> Notifier:

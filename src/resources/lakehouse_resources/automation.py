@@ -26,7 +26,6 @@ import dagster as dg
 from lakehouse_resources.alerts import (
     Notifier,
     build_run_failure_sensor,
-    local_ui_url,
     notifier_from_settings,
 )
 from lakehouse_resources.asset_keys import RAW_FACT_VIRTUAL
@@ -181,7 +180,7 @@ def apply_lakehouse_policy(
             sensors=[
                 *automation_sensors(location, _specs(defs)),
                 build_run_failure_sensor(
-                    location, notifier or notifier_from_settings(settings), local_ui_url()
+                    location, notifier or notifier_from_settings(settings), settings.ui_url
                 ),
             ]
         ),
