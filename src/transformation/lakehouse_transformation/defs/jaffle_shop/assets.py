@@ -1,10 +1,11 @@
 """dbt Core assets for the jaffle shop project; dbt tests surface as asset checks."""
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource
 from lakehouse_resources.asset_keys import JAFFLE_SHOP, dbt_model_key
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
@@ -12,6 +13,7 @@ from lakehouse_resources.tools import ensure_local_tools
 
 from lakehouse_transformation.defs.jaffle_shop.project import jaffle_shop_project
 from lakehouse_transformation.defs.jaffle_shop.row_counts import table_names, with_row_counts
+from lakehouse_transformation.defs.jaffle_shop.spec_cache import cached_dbt_assets
 
 
 class LakehouseDbtTranslator(DagsterDbtTranslator):
@@ -33,13 +35,15 @@ class LakehouseDbtTranslator(DagsterDbtTranslator):
         return f"{self.project_name}_{layer}"
 
 
-def build_jaffle_shop_assets(settings: LakehouseSettings) -> dg.AssetsDefinition:
-    project = jaffle_shop_project(settings)
+def build_jaffle_shop_assets(
+    settings: LakehouseSettings, project_dir: Path | None = None
+) -> dg.AssetsDefinition:
+    project = jaffle_shop_project(settings, project_dir)
 
-    @dbt_assets(
-        manifest=project.manifest_path,
+    @cached_dbt_assets(
+        manifest_path=project.manifest_path,
         project=project,
-        dagster_dbt_translator=LakehouseDbtTranslator(JAFFLE_SHOP),
+        translator=LakehouseDbtTranslator(JAFFLE_SHOP),
         name="jaffle_shop_dbt",
         pool=WAREHOUSE_POOL,
     )

@@ -50,5 +50,6 @@ def _project(project_dir: str, target: str) -> DbtProject:
     return project
 
 
-def jaffle_shop_project(settings: LakehouseSettings) -> DbtProject:
-    return _project(str(settings.dbt_dir / "jaffle_shop"), settings.dbt_target)
+def jaffle_shop_project(settings: LakehouseSettings, project_dir: Path | None = None) -> DbtProject:
+    """The committed project unless `project_dir` names another copy (the benchmarks' 1,000 models)."""
+    return _project(str(project_dir or settings.dbt_dir / "jaffle_shop"), settings.dbt_target)
