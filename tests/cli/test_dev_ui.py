@@ -21,6 +21,15 @@ LOCATIONS_QUERY = """
 """
 
 
+SENSORS_QUERY = """
+{ repositoriesOrError { ... on RepositoryConnection { nodes {
+    location { name }
+    sensors { name sensorType sensorState { status } }
+    schedules { name }
+} } } }
+"""
+
+
 def group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -71,8 +80,26 @@ def test_ui_loads_every_location(local_settings: object, tmp_path: Path) -> None
             if len(entries) == 3 and all(entry["loadStatus"] == "LOADED" for entry in entries):
                 break
             time.sleep(1)
+        repositories = httpx.post(
+            f"http://127.0.0.1:{port}/graphql", json={"query": SENSORS_QUERY}, timeout=30
+        ).json()["data"]["repositoriesOrError"]["nodes"]
     finally:
         stopped_cleanly = stop(proc)
     assert stopped_cleanly, "dagster dev and its children did not stop on SIGTERM"
     assert {entry["name"] for entry in entries} == {"ingestion", "transformation", "downstream"}
     assert [entry["locationOrLoadError"]["__typename"] for entry in entries] == ["RepositoryLocation"] * 3
+    # every location evaluates its automation conditions as soon as the UI (and daemon) start
+    automation = {
+        repo["location"]["name"]: {
+            sensor["name"]: sensor["sensorState"]["status"]
+            for sensor in repo["sensors"]
+            if sensor["sensorType"] == "AUTO_MATERIALIZE"  # automation condition sensors
+        }
+        for repo in repositories
+    }
+    assert set(automation) == {"ingestion", "transformation", "downstream"}
+    for location, sensors in automation.items():
+        assert sensors, f"{location} has no automation sensor"
+        assert set(sensors.values()) == {"RUNNING"}, (location, sensors)
+    schedules = {schedule["name"] for repo in repositories for schedule in repo["schedules"]}
+    assert "kaizen_wars_dlt_schedule" in schedules
