@@ -1,0 +1,47 @@
+"""`uv run task bench -- [--scale 1M 10M] [--only ingest incremental defs pipeline pipes peers] [--tiny]`"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+from lakehouse_cli.bench.run import ALL, run_benchmarks
+
+
+def _rows(text: str) -> int:
+    units = {"k": 1_000, "M": 1_000_000}
+    return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lakehouse_cli.bench", description=__doc__)
+    parser.add_argument("--scale", nargs="+", default=["1M"], help="payment rows per data set, e.g. 1M 10M")
+    parser.add_argument("--only", nargs="+", choices=ALL, default=list(ALL), help="which benchmarks")
+    parser.add_argument("--repeat", type=int, default=5, help="timed rounds per benchmark")
+    parser.add_argument("--models", type=int, default=1000, help="models in the generated dbt project")
+    parser.add_argument(
+        "--tiny", action="store_true", help="tiny data, one round: checks the code, not the speed"
+    )
+    parser.add_argument("--bench-dir", type=Path, default=None, help="default: <state dir>/bench")
+    parser.add_argument(
+        "--docs", type=Path, default=None, help="default: docs/benchmarks.md (not with --tiny)"
+    )
+    args = parser.parse_args(argv)
+    options: dict[str, Any] = {
+        "scales": [_rows(s) for s in args.scale] if not args.tiny else [2_000],
+        "only": args.only,
+        "repeat": 1 if args.tiny else args.repeat,
+        "models": 20 if args.tiny else args.models,
+        "bench_dir": args.bench_dir,
+        "docs": args.docs,
+        "tiny": args.tiny,
+    }
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    run_benchmarks(**options)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

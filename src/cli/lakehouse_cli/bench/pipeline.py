@@ -1,0 +1,109 @@
+"""The jaffle shop path end to end: through Dagster (`run_pipeline`) against the same tools run
+directly (DuckDB read_csv, `dbt build`, the downstream SQL), each in a fresh process.
+
+`python -m lakehouse_cli.bench.pipeline {dagster|direct} <data_dir> <duckdb> <dbt_target_dir>`
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from lakehouse_cli.bench.timing import interleaved, median, timed
+
+
+def through_dagster(data_dir: Path, db: Path) -> None:
+    import dagster as dg
+    from lakehouse_downstream.defs.analytics.segments import CUSTOMER_SEGMENTS
+    from lakehouse_resources.asset_keys import JAFFLE_SHOP, JAFFLE_SHOP_RAW
+    from lakehouse_resources.settings import get_settings
+
+    from lakehouse_cli.pipeline import run_pipeline
+
+    # The jaffle shop path only: the dlt load, dbt Cloud and notebooks are other benchmarks.
+    selection = dg.AssetSelection.assets(
+        *JAFFLE_SHOP_RAW, CUSTOMER_SEGMENTS
+    ) | dg.AssetSelection.key_prefixes(JAFFLE_SHOP)
+    settings = get_settings(duckdb_path_override=db, data_dir_override=data_dir)
+    result = run_pipeline(settings, dg.DagsterInstance.ephemeral(), selection=selection)
+    if not result.success:
+        raise SystemExit(f"pipeline failed: {result.failures}")
+
+
+def direct(data_dir: Path, db: Path, target_dir: Path) -> None:
+    from lakehouse_downstream.defs.analytics.segments import bucket_case
+    from lakehouse_resources.settings import get_settings
+    from lakehouse_resources.tools import ensure_local_tools
+
+    from lakehouse_cli.bench.ingest import declared_tables, duckdb_read_csv
+
+    settings = get_settings(duckdb_path_override=db, data_dir_override=data_dir)
+    duckdb_read_csv(db, declared_tables(data_dir))
+    ensure_local_tools(settings)
+    project = settings.dbt_dir / "jaffle_shop"
+    subprocess.run(
+        [
+            "dbt",
+            "build",
+            "--project-dir",
+            str(project),
+            "--profiles-dir",
+            str(project),
+            "--target",
+            settings.dbt_target,
+            "--target-path",
+            str(target_dir),
+            "--quiet",
+        ],
+        check=True,
+        cwd=project,
+        env=os.environ,
+    )
+    import duckdb
+
+    with duckdb.connect(str(db)) as con:
+        con.execute("create schema if not exists analytics")
+        con.execute(
+            "create or replace table analytics.customer_segments as select "
+            f"{bucket_case('customer_lifetime_value')} as ltv_bucket, count(*) as customers,"
+            " sum(number_of_orders) as orders, sum(customer_lifetime_value) as lifetime_value"
+            " from marts.customers group by all order by min(customer_lifetime_value)"
+        )
+
+
+def run(work: Path, data_dir: Path, repeat: int) -> dict[str, object]:
+    def case(mode: str):
+        db = work / f"pipeline_{mode}.duckdb"
+
+        def go() -> None:
+            db.unlink(missing_ok=True)  # each run starts from an empty warehouse
+            args = [
+                sys.executable,
+                "-m",
+                "lakehouse_cli.bench.pipeline",
+                mode,
+                str(data_dir),
+                str(db),
+                str(work / "dbt_target"),
+            ]
+            subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+
+        return lambda: timed(go)
+
+    times = interleaved({"direct": case("direct"), "dagster": case("dagster")}, repeat)
+    return {
+        "times": times,
+        "baseline": "direct",
+        "medians": {name: median(values) for name, values in times.items()},
+        "ratios": {name: median(values) / median(times["direct"]) for name, values in times.items()},
+    }
+
+
+if __name__ == "__main__":
+    mode, data, database, target = sys.argv[1:5]
+    if mode == "dagster":
+        through_dagster(Path(data), Path(database))
+    else:
+        direct(Path(data), Path(database), Path(target))

@@ -1,0 +1,80 @@
+"""Run the selected benchmarks at each scale and record them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from lakehouse_resources.settings import get_settings
+
+from lakehouse_cli.bench import defs_load, ingest, pipeline, pipes, report
+from lakehouse_cli.bench.data import jaffle_shop_at, scale_label
+from lakehouse_cli.bench.dbt_project import generated_project
+
+ALL = ("ingest", "incremental", "defs", "pipeline", "pipes", "peers")
+
+
+def run_benchmarks(
+    *,
+    scales: list[int],
+    only: list[str],
+    repeat: int,
+    models: int,
+    bench_dir: Path | None,
+    docs: Path | None,
+    tiny: bool,
+) -> dict[str, Any]:
+    settings = get_settings()
+    bench = (bench_dir or settings.state_dir / "bench").resolve()
+    work = bench / ("work-tiny" if tiny else "work")
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    # Child processes (defs load, pipeline) must never open the developer's own warehouse.
+    env = {**os.environ, "LAKEHOUSE_DUCKDB_PATH": str(work / "child.duckdb")}
+    results: dict[str, Any] = {"machine": report.machine()}
+    for rows in scales:
+        label = scale_label(rows)
+        data_dir, counts = jaffle_shop_at(bench, rows)
+        if "ingest" in only:
+            results[f"ingest_{label}"] = _say(ingest.full_load(work, data_dir, repeat))
+        if "incremental" in only:
+            results[f"incremental_{label}"] = _say(ingest.incremental(work, data_dir, counts, repeat))
+        if "pipeline" in only and (tiny or rows <= 1_000_000):  # the brief's scale for this one
+            results[f"pipeline_{label}"] = _say(pipeline.run(work, data_dir, repeat))
+        if "peers" in only:
+            from lakehouse_cli.bench import peers
+
+            results[f"peers_{label}"] = _say(peers.run(work, data_dir, repeat))
+    if "defs" in only:
+        project = generated_project(settings, bench, models)
+        loads = defs_load.run(list(defs_load.TARGETS), project, env, repeat)
+        for target, result in loads.items():
+            name = f"defs_{target}_{models}_models" if target == "dbt_core" else f"defs_{target}"
+            results[name] = _say(result)
+    if "pipes" in only:
+        results["pipes_noop_notebook"] = _say(pipes.run(work, repeat))
+    out = bench / ("results-tiny.json" if tiny else "results.json")
+    report.write_results(out, results)
+    if not tiny or docs:
+        import json
+
+        target = docs or settings.root / "docs" / "benchmarks.md"
+        target.write_text(report.render(json.loads(out.read_text())) + _notes(target))
+    return results
+
+
+def _say(result: dict[str, Any]) -> dict[str, Any]:
+    medians = ", ".join(f"{name} {seconds:.3f}s" for name, seconds in result["medians"].items())
+    ratios = ", ".join(f"{name} {ratio:.2f}x" for name, ratio in result.get("ratios", {}).items())
+    print(f"  {medians}" + (f" | {ratios}" if ratios else ""), flush=True)
+    return result
+
+
+def _notes(docs: Path) -> str:
+    """Keep the hand-written analysis below the generated table."""
+    marker = "\n## Notes\n"
+    if docs.exists() and marker in docs.read_text():
+        return marker + docs.read_text().split(marker, 1)[1]
+    return ""

@@ -1,0 +1,42 @@
+"""Interleaved repetitions: every case runs once per round, in a rotating order, so a noisy
+neighbour on a 2-core machine slows all cases alike instead of one."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+# A case does its own untimed set-up and returns the seconds of the part being measured.
+Case = Callable[[], float]
+
+
+def interleaved(cases: Mapping[str, Case], repeat: int, warmup: bool = True) -> dict[str, list[float]]:
+    names = list(cases)
+    if warmup:  # page cache, .pyc files and dbt's partial parse are warm for every timed round
+        for name in names:
+            cases[name]()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(repeat):
+        shift = round_ % len(names)
+        for name in names[shift:] + names[:shift]:
+            times[name].append(cases[name]())
+    return times
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def python_case(code: str, env: Mapping[str, str] | None = None) -> Case:
+    """Wall time of a fresh interpreter running `code`: imports and start-up included, as a code
+    server or run worker pays them."""
+    return lambda: timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, env=env))

@@ -1,0 +1,29 @@
+"""Every benchmark runs end to end at a tiny scale (no timing assertions: the machine is shared)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from lakehouse_cli.bench.__main__ import main
+from lakehouse_resources.settings import LakehouseSettings
+
+pytestmark = pytest.mark.slow
+
+
+def test_tiny_run_writes_results_and_docs(local_settings: LakehouseSettings, tmp_path: Path) -> None:
+    docs = tmp_path / "benchmarks.md"
+    assert main(["--tiny", "--bench-dir", str(tmp_path / "bench"), "--docs", str(docs)]) == 0
+    results = json.loads((tmp_path / "bench" / "results-tiny.json").read_text())
+    for name in (
+        "ingest_2k",
+        "incremental_2k",
+        "pipeline_2k",
+        "defs_dbt_core_20_models",
+        "pipes_noop_notebook",
+    ):
+        assert results[name]["medians"], name
+    assert results["incremental_2k"]["ratios"]["append_1pct_reload"] > 0
+    assert results["machine"]["cores"] >= 1
+    table = docs.read_text()
+    assert "| ingest_2k | dagster_asset |" in table
+    assert "cores" in table
