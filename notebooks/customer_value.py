@@ -7,75 +7,17 @@
 
 # COMMAND ----------
 
-import io
-import json
 import os
-import threading
-from contextlib import contextmanager
 
 import duckdb
 from dagster_pipes import (
     PipesDatabricksNotebookWidgetsParamsLoader,
     PipesUnityCatalogVolumesContextLoader,
-    PipesBufferedFilesystemMessageWriterChannel,
-    PipesUnityCatalogVolumesMessageWriter,
     open_dagster_pipes,
 )
+from lakehouse_pipes import PromptVolumesMessageWriter, table_exists
 
 TABLE = "marts.customers"
-
-
-class PromptVolumesMessageWriter(PipesUnityCatalogVolumesMessageWriter):
-    """The Volumes message writer, minus ~2 s per run.
-
-    The stock channel's loop sleeps a full second between checks and once more after its last
-    upload, so closing Pipes takes 1-2 s; this channel waits on an event and closes in one write.
-    """
-
-    def make_channel(self, params):
-        return _PromptChannel(params["path"], self.interval)
-
-
-class _PromptChannel(PipesBufferedFilesystemMessageWriterChannel):
-    def __init__(self, path, interval):
-        super().__init__(path, interval=interval)
-        self.every, self.index = interval, 1
-
-    @contextmanager
-    def buffered_upload_loop(self):
-        closed = threading.Event()
-
-        def loop():
-            while not closed.wait(self.every):
-                self.upload_pending()
-            self.upload_pending()
-
-        thread = threading.Thread(target=loop, daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            closed.set()
-            thread.join(60)
-
-    def upload_pending(self):
-        messages = self.flush_messages()
-        if messages:
-            self.upload_messages_chunk(io.StringIO("\n".join(json.dumps(m) for m in messages)), self.index)
-            self.index += 1
-
-
-# COMMAND ----------
-
-
-def table_exists(con, qualified):
-    schema, name = qualified.split(".")
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(found and found[0])
-
 
 # COMMAND ----------
 

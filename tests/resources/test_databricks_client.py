@@ -33,7 +33,7 @@ def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Databri
     for name in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CONFIG_PROFILE", "LAKEHOUSE_ENV"):
         monkeypatch.delenv(name, raising=False)
     warehouse = write_sample_warehouse(tmp_path / "warehouse.duckdb")
-    entries = {":".join(WHEEL_ENTRY): NOTEBOOKS / "jobs" / "fact_virtual_revenue.py"}
+    entries = {":".join(WHEEL_ENTRY): NOTEBOOKS / "fact_virtual_revenue.py"}
     with DatabricksStandin(
         tmp_path / "standin", warehouse, code_roots=[NOTEBOOKS], wheel_entries=entries
     ) as s:
@@ -104,7 +104,7 @@ TASKS = {
     ),
     "spark_python": (
         DatabricksTaskSpec.python_file(
-            "jobs/fact_virtual_revenue.py", parameters={"min_quantity": "2"}, env=ENV
+            "fact_virtual_revenue.py", parameters={"min_quantity": "2"}, env=ENV
         ),
         REVENUE_CHECK,
     ),
