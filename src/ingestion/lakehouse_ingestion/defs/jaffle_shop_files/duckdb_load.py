@@ -6,7 +6,7 @@ pandas 1.9x, dlt 2.8-3.1x); see docs/benchmarks.md. DuckDB reads the file once w
 types in strict mode, so that read *is* the contract check, and its errors name file and line.
 
 A full load fills a staging table and swaps it in with one transaction, so a rejected file leaves
-the previous table as it was. What was loaded (byte size, SHA-256 per 16 MiB block, the declared
+the previous table as it was. What was loaded (byte size, SHA-256 per 4 MiB block, the declared
 columns, the row count) is recorded in `<schema>._file_loads` in the same transaction as the data.
 When the file has only grown (every loaded block hashes the same) only header + appended bytes
 are read and inserted; any other change means a full reload.

@@ -1,5 +1,7 @@
 """dbt Core assets for the jaffle shop project; dbt tests surface as asset checks."""
 
+import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
 from lakehouse_resources.tools import ensure_local_tools
 
+from lakehouse_transformation.defs.jaffle_shop.dbt_cli import lakehouse_dbt_cli
 from lakehouse_transformation.defs.jaffle_shop.project import jaffle_shop_project
 from lakehouse_transformation.defs.jaffle_shop.row_counts import table_names, with_row_counts
 from lakehouse_transformation.defs.jaffle_shop.spec_cache import cached_dbt_assets
@@ -35,6 +38,20 @@ class LakehouseDbtTranslator(DagsterDbtTranslator):
         return f"{self.project_name}_{layer}"
 
 
+def run_target_path(settings: LakehouseSettings) -> Path:
+    """One dbt target folder per warehouse the profile points at, reused by every run.
+
+    dagster-dbt's default is a new folder per run seeded with the prepared `partial_parse.msgpack`,
+    but the profile reads LAKEHOUSE_DUCKDB_PATH, so whenever the warehouse differs from the one
+    the project was prepared with dbt answers "profile has changed" and parses everything again
+    (~2-3 s per run). Runs on one warehouse queue on its pool, so they never share the folder at once.
+    """
+    profile = json.dumps(settings.child_process_env(), sort_keys=True)
+    return (
+        Path("target") / f"dagster-{settings.dbt_target}-{hashlib.sha256(profile.encode()).hexdigest()[:12]}"
+    )
+
+
 def build_jaffle_shop_assets(
     settings: LakehouseSettings, project_dir: Path | None = None
 ) -> dg.AssetsDefinition:
@@ -49,7 +66,8 @@ def build_jaffle_shop_assets(
     )
     def jaffle_shop_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         ensure_local_tools(settings)
-        events = dbt.cli(["build"], context=context).stream()
+        cli = lakehouse_dbt_cli(dbt, core_adapter=not settings.is_local)
+        events = cli.cli(["build"], context=context, target_path=run_target_path(settings)).stream()
         if settings.is_local:
             yield from with_row_counts(events, tables, str(settings.duckdb_path))
         else:
