@@ -1,5 +1,7 @@
 """The YAML-declared Databricks jobs: naming policy, declaration errors, and a real run on the stand-in."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -9,6 +11,7 @@ from lakehouse_downstream.defs.build import NOTEBOOK_JOBS, build_downstream_defs
 from lakehouse_resources.settings import DatabricksCompute, LakehouseSettings, get_settings
 from lakehouse_standins.databricks.sample import write_sample_warehouse
 from lakehouse_standins.local import databricks_standin
+from testsupport import REPO
 
 
 def test_declared_jobs_follow_the_naming_policy_and_carry_their_policies() -> None:
@@ -89,3 +92,15 @@ def test_declared_notebook_and_python_job_materialize_on_the_standin(
     assert not {"existing_cluster_id", "new_cluster"} & set(notebook)
     assert notebook["notebook_task"]["base_parameters"]["min_orders"] == "2"
     assert python["existing_cluster_id"] == "standin-cluster"
+
+
+def test_loading_the_location_does_not_import_the_databricks_integration(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    """dagster_databricks and the SDK cost ~1.7 s per process; only a Databricks run needs them."""
+    code = (
+        "import sys; from lakehouse_downstream.definitions import defs; defs(); "
+        "print(sorted(m for m in ('dagster_databricks', 'databricks.sdk', 'pyspark') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import databricks.sdk
 import pytest
 from lakehouse_resources.databricks import (
     DatabricksTaskSpec,
     LakehouseDatabricksClient,
     databricks_client_from_settings,
 )
-from lakehouse_resources.databricks import resource as resource_module
 from lakehouse_resources.databricks.spec import ComputeSettings, PipesBootstrap, build_submit_request
 from lakehouse_resources.settings import DatabricksCompute, get_settings
 from lakehouse_standins.databricks import DEFAULT_CLUSTER_ID, DatabricksStandin, RunFault
@@ -103,9 +103,7 @@ TASKS = {
         CUSTOMER_CHECK,
     ),
     "spark_python": (
-        DatabricksTaskSpec.python_file(
-            "fact_virtual_revenue.py", parameters={"min_quantity": "2"}, env=ENV
-        ),
+        DatabricksTaskSpec.python_file("fact_virtual_revenue.py", parameters={"min_quantity": "2"}, env=ENV),
         REVENUE_CHECK,
     ),
     "python_wheel": (
@@ -305,7 +303,8 @@ def test_building_definitions_makes_no_request_and_no_workspace_client(standin, 
         built.append(args)
         raise AssertionError("WorkspaceClient built at load time")
 
-    monkeypatch.setattr(resource_module, "WorkspaceClient", refuse)
+    # the resource imports the SDK's class when it first needs a client
+    monkeypatch.setattr(databricks.sdk, "WorkspaceClient", refuse)
     task, check = TASKS["notebook"]
     defs = dg.Definitions(
         assets=[databricks_asset(task, check)],

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from dagster._core.pipes.client import PipesClientCompletedInvocation
-from dagster_pipes import PipesExtras
-from databricks.sdk import WorkspaceClient
-from databricks.sdk.core import Config
 from pydantic import Field, PrivateAttr
 
-from lakehouse_resources.databricks.pipes_client import Context, LakehousePipesDatabricksClient
 from lakehouse_resources.databricks.spec import ComputeSettings, DatabricksTaskSpec
 from lakehouse_resources.settings import DatabricksCompute, LakehouseSettings, get_settings
+
+if TYPE_CHECKING:
+    # dagster_databricks and the SDK take ~1.7 s to import; every process of the downstream
+    # location would pay it even when no Databricks asset runs, so they load on first use.
+    from dagster._core.pipes.client import PipesClientCompletedInvocation
+    from dagster_pipes import PipesExtras
+    from databricks.sdk import WorkspaceClient
+
+    from lakehouse_resources.databricks.pipes_client import Context, LakehousePipesDatabricksClient
 
 STANDIN_TOKEN = "lakehouse-standin"
 
@@ -49,10 +53,13 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
     cancel_wait_seconds: float = 60.0
     retry_timeout_seconds: int = Field(120, description="SDK retry budget for 429/503/connection errors")
 
-    _workspace_client: WorkspaceClient | None = PrivateAttr(default=None)
+    _workspace_client: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def workspace_client(self) -> WorkspaceClient:
+        from databricks.sdk import WorkspaceClient
+        from databricks.sdk.core import Config
+
         with self._lock:
             if self._workspace_client is None:
                 config = Config(
@@ -65,6 +72,8 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
             return self._workspace_client
 
     def pipes_client(self) -> LakehousePipesDatabricksClient:
+        from lakehouse_resources.databricks.pipes_client import LakehousePipesDatabricksClient
+
         compute = ComputeSettings(
             compute=self.compute,
             cluster_id=self.cluster_id,
