@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lakehouse_cli.bench.timing import interleaved, median, python_case
+from lakehouse_cli.bench.timing import interleaved, python_case, summarize
 
 TARGETS = ("dbt_core", "ingestion", "transformation", "downstream")
 
@@ -95,15 +95,9 @@ def run(
             "imports": python_case(importing, env),
             "load": python_case(code, env),
         }
-        times = interleaved(cases, repeat)
-        results[target] = {
-            "times": times,
-            "baseline": "imports",
-            "baseline_imports": baseline,
-            "imported_by_load": imported,
-            "medians": {name: median(values) for name, values in times.items()},
-            "ratios": {"imports": 1.0, "load": median(times["load"]) / median(times["imports"])},
-        }
+        results[target] = summarize(
+            interleaved(cases, repeat), "imports", baseline_imports=baseline, imported_by_load=imported
+        )
     return results
 
 

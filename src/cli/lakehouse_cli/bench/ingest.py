@@ -16,7 +16,7 @@ from lakehouse_ingestion.defs.jaffle_shop_files.duckdb_load import CsvTableLoade
 from lakehouse_ingestion.defs.jaffle_shop_files.replication import file_path, load_replication
 from lakehouse_resources.settings import get_settings
 
-from lakehouse_cli.bench.timing import Case, interleaved, median, timed
+from lakehouse_cli.bench.timing import Case, interleaved, summarize, timed
 
 Tables = dict[str, tuple[Path, dict[str, str]]]
 
@@ -70,14 +70,7 @@ def full_load(work: Path, data_dir: Path, repeat: int) -> dict[str, object]:
         "loader": lambda: timed(lambda: loader_full(work / "loader.duckdb", tables)),
         "dagster_asset": asset_case(work, data_dir),
     }
-    times = interleaved(cases, repeat)
-    base = median(times["duckdb_read_csv"])
-    return {
-        "times": times,
-        "baseline": "duckdb_read_csv",
-        "medians": {name: median(values) for name, values in times.items()},
-        "ratios": {name: median(values) / base for name, values in times.items()},
-    }
+    return summarize(interleaved(cases, repeat), "duckdb_read_csv")
 
 
 def _appended_rows(table: str, start: int, count: int) -> bytes:
@@ -120,9 +113,4 @@ def incremental(work: Path, data_dir: Path, counts: Mapping[str, int], repeat: i
             if not all(r.incremental for r in results):
                 raise RuntimeError("an append was taken for a changed file")
     full, reload = full[1:], reload[1:]  # the first round warms the page cache
-    return {
-        "times": {"full_load": full, "append_1pct_reload": reload},
-        "baseline": "full_load",
-        "medians": {"full_load": median(full), "append_1pct_reload": median(reload)},
-        "ratios": {"full_load": 1.0, "append_1pct_reload": median(reload) / median(full)},
-    }
+    return summarize({"full_load": full, "append_1pct_reload": reload}, "full_load")

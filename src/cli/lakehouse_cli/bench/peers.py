@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from lakehouse_cli.bench.ingest import declared_tables
-from lakehouse_cli.bench.timing import Case, interleaved, median, timed
+from lakehouse_cli.bench.timing import Case, interleaved, summarize, timed
 
 
 def _duckdb(path: Path, columns: dict[str, str], db: Path) -> None:
@@ -79,11 +79,4 @@ def run(work: Path, data_dir: Path, repeat: int) -> dict[str, object]:
         "dlt_arrow": lambda: timed(lambda: _dlt_arrow(path, work / "peer_dlt.duckdb", work)),
         "sling_cli": lambda: timed(lambda: _sling(path, work / "peer_sling.duckdb")),
     }
-    times = interleaved(cases, repeat)
-    base = median(times["duckdb_read_csv"])
-    return {
-        "times": times,
-        "baseline": "duckdb_read_csv",
-        "medians": {name: median(values) for name, values in times.items()},
-        "ratios": {name: median(values) / base for name, values in times.items()},
-    }
+    return summarize(interleaved(cases, repeat), "duckdb_read_csv")

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from lakehouse_cli.bench.timing import interleaved, median, timed
+from lakehouse_cli.bench.timing import interleaved, summarize, timed
 
 
 def through_dagster(data_dir: Path, db: Path, warm: bool = False) -> None:
@@ -104,13 +104,7 @@ def run(work: Path, data_dir: Path, repeat: int) -> dict[str, object]:
         "dagster": lambda: timed(lambda: launch("dagster")),
         "dagster_run_after_defs_load": run_only,
     }
-    times = interleaved(cases, repeat)
-    return {
-        "times": times,
-        "baseline": "direct",
-        "medians": {name: median(values) for name, values in times.items()},
-        "ratios": {name: median(values) / median(times["direct"]) for name, values in times.items()},
-    }
+    return summarize(interleaved(cases, repeat), "direct")
 
 
 if __name__ == "__main__":

@@ -40,3 +40,15 @@ def python_case(code: str, env: Mapping[str, str] | None = None) -> Case:
     """Wall time of a fresh interpreter running `code`: imports and start-up included, as a code
     server or run worker pays them."""
     return lambda: timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, env=env))
+
+
+def summarize(times: Mapping[str, Sequence[float]], baseline: str, **extra: object) -> dict[str, object]:
+    """The result every benchmark reports: raw times, medians, and ratios to `baseline`'s median."""
+    base = median(times[baseline])
+    return {
+        "times": {name: list(values) for name, values in times.items()},
+        "baseline": baseline,
+        **extra,
+        "medians": {name: median(values) for name, values in times.items()},
+        "ratios": {name: median(values) / base for name, values in times.items()},
+    }
