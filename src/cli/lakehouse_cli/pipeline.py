@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
 
 import dagster as dg
+from lakehouse_resources.alerts import root_cause
 from lakehouse_resources.settings import LakehouseSettings
 
 
@@ -51,13 +51,6 @@ def _row_count(metadata: dict[str, dg.MetadataValue]) -> int | None:
     return None
 
 
-def _root_cause(error: Any) -> str:
-    """The innermost error: Dagster wraps user errors in a step-execution error."""
-    while error.cause is not None:
-        error = error.cause
-    return error.message.strip()
-
-
 def summarize(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) -> PipelineResult:
     started: dict[str, float] = {}
     seconds: dict[str, float] = defaultdict(float)
@@ -73,7 +66,7 @@ def summarize(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) -
             seconds[step] = entry.timestamp - started.get(step, entry.timestamp)
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
             data = event.step_failure_data
-            error = _root_cause(data.error) if data and data.error else "unknown error"
+            error = root_cause(data.error) if data and data.error else "unknown error"
             if data and data.user_failure_data and data.user_failure_data.description:
                 error = data.user_failure_data.description
             failures.append(f"{step}: {error}")

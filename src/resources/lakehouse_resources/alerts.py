@@ -80,16 +80,16 @@ def failure_message(failure: dg.DagsterEvent, step_failures: Sequence[dg.Dagster
     errors = []
     for event in step_failures:
         error = event.step_failure_data.error
-        errors.append(f"{event.step_key}: {_root_cause(error) if error else event.message}")
+        errors.append(f"{event.step_key}: {root_cause(error) if error else event.message}")
     if errors:
         return "; ".join(errors)
     data = failure.job_failure_data
     if data is not None and data.error is not None:
-        return _root_cause(data.error)
+        return root_cause(data.error)
     return failure.message or "unknown error"
 
 
-def _root_cause(error: SerializableErrorInfo) -> str:
+def root_cause(error: SerializableErrorInfo) -> str:
     # Dagster wraps the asset's own exception ("Error occurred while executing op ..."); the
     # innermost cause is the one that says what went wrong.
     while error.cause is not None:
