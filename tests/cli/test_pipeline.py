@@ -85,3 +85,22 @@ def test_two_runs_started_together_queue_on_the_warehouse_pool(local_settings: L
         assert proc.returncode == 0, output[-3000:]
     assert any("Step blocked by limit for pool duckdb_warehouse" in output for output in outputs)
     assert (home / "dagster.yaml").read_text().count("default_limit: 1") == 1
+
+
+def test_a_subset_runs_only_the_tests_of_what_it_builds(local_settings: LakehouseSettings) -> None:
+    """customers and its upstream alone, in an empty warehouse: the orders -> customers test
+    (an orders check) is not run against the missing orders table."""
+    import dagster as dg
+    from lakehouse_cli.home import local_instance
+    from lakehouse_cli.pipeline import run_pipeline
+    from lakehouse_resources.asset_keys import CUSTOMERS, ORDERS
+
+    with local_instance(local_settings) as instance:
+        summary = run_pipeline(
+            local_settings, instance, selection=dg.AssetSelection.assets(CUSTOMERS).upstream()
+        )
+    assert summary.success, summary.failures
+    built = {line.asset for line in summary.lines}
+    assert CUSTOMERS.to_user_string() in built
+    assert ORDERS.to_user_string() not in built
+    assert query(local_settings, "select count(*) from marts.customers") == [(100,)]

@@ -2,7 +2,9 @@
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,26 @@ def run_target_path(settings: LakehouseSettings) -> Path:
     )
 
 
+DBT_INDIRECT_SELECTION = "DBT_INDIRECT_SELECTION"
+
+
+@contextmanager
+def cautious_test_selection() -> Iterator[None]:
+    """dbt's default (eager) also runs a test whose other parent is not selected, e.g. the
+    orders -> customers relationship when only customers is built, against a table that may not
+    exist yet; cautious runs a test only when all its parents are selected. dagster-dbt reads the
+    variable and starts dbt inside `cli()`, so it is set for that call only (a user's value wins).
+    """
+    if DBT_INDIRECT_SELECTION in os.environ:
+        yield
+        return
+    os.environ[DBT_INDIRECT_SELECTION] = "cautious"
+    try:
+        yield
+    finally:
+        os.environ.pop(DBT_INDIRECT_SELECTION, None)
+
+
 def build_jaffle_shop_assets(
     settings: LakehouseSettings, project_dir: Path | None = None
 ) -> dg.AssetsDefinition:
@@ -67,7 +89,9 @@ def build_jaffle_shop_assets(
     def jaffle_shop_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
         ensure_local_tools(settings)
         cli = lakehouse_dbt_cli(dbt, core_adapter=not settings.is_local)
-        events = cli.cli(["build"], context=context, target_path=run_target_path(settings)).stream()
+        with cautious_test_selection():
+            invocation = cli.cli(["build"], context=context, target_path=run_target_path(settings))
+        events = invocation.stream()
         if settings.is_local:
             yield from with_row_counts(events, tables, str(settings.duckdb_path))
         else:
