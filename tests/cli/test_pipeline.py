@@ -4,18 +4,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 from lakehouse_cli.home import prepare_dagster_home
 from lakehouse_cli.main import main
 from lakehouse_resources.settings import LakehouseSettings
+from testsupport import query
 
 pytestmark = pytest.mark.slow
-
-
-def query(settings: LakehouseSettings, sql: str) -> list[tuple]:
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_pipeline_materializes_everything_and_marts_add_up(

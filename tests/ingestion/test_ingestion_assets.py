@@ -1,11 +1,11 @@
 """Sling and dlt really run: rows land in a DuckDB file under tmp_path."""
 
 import dagster as dg
-import duckdb
 import pytest
 from lakehouse_ingestion.defs.build import build_ingestion_defs
 from lakehouse_resources.asset_keys import RAW_FACT_VIRTUAL, RAW_PAYMENTS
 from lakehouse_resources.settings import LakehouseSettings
+from testsupport import query
 
 
 def materialize(settings: LakehouseSettings, selection: str | None = None) -> dg.ExecuteInProcessResult:
@@ -17,11 +17,6 @@ def materialize(settings: LakehouseSettings, selection: str | None = None) -> dg
         instance=dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
-
-
-def query(settings: LakehouseSettings, sql: str) -> list[tuple]:
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 def test_all_ingestion_assets_land_rows(local_settings: LakehouseSettings) -> None:

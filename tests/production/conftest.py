@@ -18,6 +18,7 @@ import psycopg2
 import pytest
 from lakehouse_resources.paths import repo_root
 from lakehouse_resources.settings import LakehouseSettings, get_settings
+from testsupport import free_port
 
 # pytest imports every folder's conftest as the module `conftest`, the last one collected
 # winning: tests collected after this folder (tests/test_workspace.py) import REPO from it.
@@ -81,12 +82,6 @@ def postgres_bin_dir() -> Path | None:
         p.parent for p in Path("/usr/lib/postgresql").glob("*/bin/initdb") if (p.parent / "pg_ctl").exists()
     ]
     return max(found, key=lambda p: int(re.sub(r"\D", "", p.parent.name) or 0)) if found else None
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def port_open(port: int) -> bool:

@@ -4,12 +4,12 @@ import csv
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from lakehouse_ingestion.defs.build import build_ingestion_defs
 from lakehouse_resources.paths import repo_root
 from lakehouse_resources.settings import LakehouseSettings, get_settings
 from psycopg2.extras import execute_values
+from testsupport import query
 
 pytestmark = pytest.mark.postgres
 
@@ -59,11 +59,6 @@ def moved_rows(result: dg.ExecuteInProcessResult) -> dict[str, int]:
         )
         for event in result.get_asset_materialization_events()
     }
-
-
-def query(settings: LakehouseSettings, sql: str) -> list[tuple]:
-    with duckdb.connect(str(settings.duckdb_path), read_only=True) as con:
-        return con.execute(sql).fetchall()
 
 
 @pytest.fixture
