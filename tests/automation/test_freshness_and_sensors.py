@@ -40,8 +40,11 @@ def test_the_seeds_freshness_windows_win_over_the_default(lakehouse: Lakehouse) 
     # seed 002: the dlt load tolerates a 1-minute lag
     assert window(policies["raw/fact_virtual"]) == (timedelta(minutes=1), None)
     # the notebooks' freshness_fail_minutes in their YAML
-    assert window(policies["analytics_jaffle_shop_gold_customer_value"]) == (timedelta(minutes=1440), None)
-    assert window(policies["analytics_kaizen_wars_gold_fact_virtual_revenue"]) == (
+    assert window(policies["analytics/analytics_jaffle_shop_gold_customer_value"]) == (
+        timedelta(minutes=1440),
+        None,
+    )
+    assert window(policies["analytics/analytics_kaizen_wars_gold_fact_virtual_revenue"]) == (
         timedelta(minutes=60),
         None,
     )

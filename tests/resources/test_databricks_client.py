@@ -39,7 +39,7 @@ def standin(
     with DatabricksStandin(
         tmp_path / "standin",
         warehouse,
-        code_roots=[NOTEBOOKS],
+        code_roots=[NOTEBOOKS, tmp_path / "code"],
         wheel_entries=entries,
         spark_remote=spark_remote,
     ) as s:
@@ -97,23 +97,28 @@ def step_error(result: dg.ExecuteInProcessResult) -> str:
 
 
 def notebook_file(tmp_path: Path, name: str, body: str) -> str:
-    path = tmp_path / f"{name}.py"
+    """A notebook in the stand-in's workspace (its code roots), as a deployed file would be."""
+    path = tmp_path / "code" / f"{name}.py"
+    path.parent.mkdir(exist_ok=True)
     path.write_text("# Databricks notebook source\n" + textwrap.dedent(body))
     return str(path)
 
 
 ENV = {"LAKEHOUSE_SEGMENT": "vip"}
+# Full table names as the orchestrator passes them locally (the stand-in bridges the warehouse).
+CUSTOMERS = {"customers_table": "spark_catalog.main_marts.customers"}
+EVENTS = {"fact_virtual_table": "spark_catalog.main_raw.fact_virtual", "min_quantity": "2"}
 TASKS = {
     "notebook": (
-        DatabricksTaskSpec.notebook("customer_value", parameters={"min_orders": "2"}, env=ENV),
+        DatabricksTaskSpec.notebook("customer_value", parameters={**CUSTOMERS, "min_orders": "2"}, env=ENV),
         CUSTOMER_CHECK,
     ),
     "spark_python": (
-        DatabricksTaskSpec.python_file("fact_virtual_revenue.py", parameters={"min_quantity": "2"}, env=ENV),
+        DatabricksTaskSpec.python_file("fact_virtual_revenue.py", parameters=EVENTS, env=ENV),
         REVENUE_CHECK,
     ),
     "python_wheel": (
-        DatabricksTaskSpec.wheel(*WHEEL_ENTRY, parameters={"min_quantity": "2"}, env=ENV),
+        DatabricksTaskSpec.wheel(*WHEEL_ENTRY, parameters=EVENTS, env=ENV),
         REVENUE_CHECK,
     ),
 }
@@ -171,18 +176,16 @@ def test_a_failing_notebook_fails_the_step_with_the_databricks_message(standin, 
     assert "ValueError: orders feed is stale" in error
 
 
-def test_a_missing_table_degrades_to_a_failed_check(standin, tmp_path) -> None:
-    import duckdb
+def test_a_missing_table_fails_the_step_with_spark_s_error_and_the_next_run_succeeds(standin) -> None:
+    missing = {"customers_table": "spark_catalog.main_marts.no_such_customers"}
+    failed = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=missing))
+    succeeded = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
-        con.execute("drop table marts.customers")
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
-
-    assert result.success
-    [materialization] = result.asset_materializations_for_node("remote")
-    assert materialization.metadata["status"].value == "source table missing"
-    [evaluation] = result.get_asset_check_evaluations()
-    assert not evaluation.passed
+    assert not failed.success
+    error = step_error(failed)
+    assert "TABLE_OR_VIEW_NOT_FOUND" in error
+    assert "`main_marts`.`no_such_customers`" in error
+    assert succeeded.success
 
 
 def wait_for_running_child(standin: DatabricksStandin) -> int:
@@ -212,7 +215,7 @@ def test_terminating_the_dagster_run_cancels_databricks_and_fails_the_step(stand
 
     interrupter = threading.Thread(target=interrupt_when_running, daemon=True)
     interrupter.start()
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
     interrupter.join(5)
 
     assert not result.success, "an interrupted step must not report success"
@@ -224,7 +227,9 @@ def test_terminating_the_dagster_run_cancels_databricks_and_fails_the_step(stand
 
 def test_a_run_longer_than_its_timeout_is_cancelled_and_fails(standin) -> None:
     standin.script_run(RunFault.HANG)
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", timeout_seconds=1.5))
+    result = materialize(
+        standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS, timeout_seconds=1.5)
+    )
 
     assert not result.success
     assert "did not finish within 1.5 s" in step_error(result)
@@ -240,7 +245,7 @@ def test_429_and_503_are_retried(standin) -> None:
         Fault("POST", "/api/2.2/jobs/runs/submit", status=503, times=2, retry_after=0.1)
     )
     standin.recorder.add_fault(Fault("GET", "/api/2.2/jobs/runs/get", status=429, times=2, retry_after=0.1))
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
     assert result.success
     statuses = [r.status for r in standin.recorder.requests if "/jobs/runs/" in r.path]
@@ -252,14 +257,14 @@ def test_429_and_503_are_retried(standin) -> None:
 def test_slow_api_responses_are_waited_for(standin) -> None:
     standin.recorder.add_fault(Fault("GET", "/api/2.2/jobs/runs/get", delay_seconds=0.5, times=3))
     standin.recorder.add_fault(Fault("PUT", "/api/2.0/fs/files/*", delay_seconds=0.5))
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
     assert result.success
 
 
 def test_a_persistent_500_fails_with_a_clear_error(standin) -> None:
     standin.recorder.add_fault(Fault("POST", "/api/2.2/jobs/runs/submit", status=500, times=1000))
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
     assert not result.success
     assert "Databricks API request failed (submit the run): InternalError" in step_error(result)
@@ -280,7 +285,7 @@ def test_an_unknown_volume_fails_with_a_clear_error(standin) -> None:
 
 def test_lost_message_files_fail_the_step(standin) -> None:
     standin.script_run(RunFault.LOSE_MESSAGES)
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
     assert not result.success
     assert "Pipes messages never arrived" in step_error(result)
@@ -288,7 +293,7 @@ def test_lost_message_files_fail_the_step(standin) -> None:
 
 def test_a_failed_cluster_start_fails_the_step(standin) -> None:
     standin.script_run(RunFault.FAIL)
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
     assert not result.success
     assert "the cluster could not be started" in step_error(result)
@@ -297,7 +302,7 @@ def test_a_failed_cluster_start_fails_the_step(standin) -> None:
 def test_an_empty_databricks_token_still_reaches_the_standin(standin, monkeypatch) -> None:
     # dagster_databricks sets DATABRICKS_TOKEN="" on import when it is unset.
     monkeypatch.setenv("DATABRICKS_TOKEN", "")
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
     assert result.success
 

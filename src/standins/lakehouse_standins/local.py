@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from lakehouse_resources.settings import LakehouseSettings
 
 from lakehouse_standins.databricks import DEFAULT_VOLUME, DatabricksStandin
+from lakehouse_standins.databricks.spark_runtime import require_java
 from lakehouse_standins.dbt_cloud import DbtCloudStandin, StandinConfig
 
 
@@ -56,6 +57,7 @@ def databricks_standin(
         known_volumes=sorted({DEFAULT_VOLUME, volume}),
         spark_dir=settings.state_dir / "spark",
         spark_remote=spark_remote,
+        catalog=settings.catalog,
     )
 
 
@@ -67,6 +69,7 @@ def local_standins(settings: LakehouseSettings) -> Iterator[LocalStandins]:
     with ExitStack() as stack:
         wants_databricks = settings.is_local and not settings.databricks_host
         if wants_databricks and not port_answers(settings.databricks_standin_port):
+            require_java()  # before anything starts: one line naming what to install
             stack.enter_context(databricks_standin(settings, settings.databricks_standin_port))
             started.append("databricks")
         wants_dbt_cloud = settings.is_local and not settings.dbt_cloud_access_url

@@ -54,7 +54,8 @@ def run_benchmarks(
             name = f"defs_{target}_{models}_models" if target == "dbt_core" else f"defs_{target}"
             results[name] = _say(result)
     if "pipes" in only:
-        results["pipes_noop_notebook"] = _say(pipes.run(work, repeat))
+        for name, result in pipes.run(work, repeat).items():
+            results[name] = _say(result)
     out = bench / ("results-tiny.json" if tiny else "results.json")
     report.write_results(out, results)
     if not tiny or docs:

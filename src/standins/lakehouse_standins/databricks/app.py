@@ -9,6 +9,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 
 from lakehouse_standins.databricks import jobs, volumes
+from lakehouse_standins.databricks.bridge import WarehouseBridge
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
 from lakehouse_standins.databricks.spark_runtime import ExternalSpark, SparkRuntime, SparkServer
 from lakehouse_standins.databricks.tasks import TaskLauncher
@@ -25,6 +26,7 @@ class StandinState:
     jobs: jobs.Jobs
     volumes: volumes.Volumes
     spark: SparkServer
+    warehouse_path: Path
 
 
 def create_databricks_app(
@@ -37,23 +39,25 @@ def create_databricks_app(
     known_volumes: Iterable[str] = (DEFAULT_VOLUME,),
     wheel_entries: Mapping[str, Path] | None = None,
     spark: SparkServer | None = None,
+    catalog: str = "main",
 ) -> Starlette:
     """Jobs, Files (Volumes) and Clusters APIs; volumes are `catalog/schema/volume` names.
 
     Tasks run on `spark` (default: a server of its own under `<state_dir>/spark`, started with
-    the stand-in's handle)."""
+    the stand-in's handle). The DuckDB warehouse at `warehouse_path` and Spark see each other's
+    tables through the bridge (`bridge.py`), named by the local rule with `catalog`."""
     spark = spark or SparkRuntime(state_dir / "spark")
     vols = volumes.Volumes(state_dir / "volumes", list(known_volumes))
     launcher = TaskLauncher(
         code_roots=[Path(root) for root in code_roots],
-        warehouse_path=warehouse_path,
         volumes_root=vols.root,
         wheel_entries=dict(wheel_entries or {}),
     )
     runs_dir = state_dir / "runs"
-    job_api = jobs.Jobs(Executor(launcher, vols, spark), runs_dir, clusters)
+    bridge = WarehouseBridge(warehouse_path, state_dir / "bridge", catalog=catalog)
+    job_api = jobs.Jobs(Executor(launcher, vols, spark, bridge), runs_dir, clusters)
     app = Starlette(routes=[*jobs.routes(job_api), *volumes.routes(vols)])
-    app.state.databricks = StandinState(job_api, vols, spark)
+    app.state.databricks = StandinState(job_api, vols, spark, warehouse_path)
     return with_recorder(app, recorder)
 
 
@@ -79,6 +83,7 @@ class DatabricksStandin:
         wheel_entries: Mapping[str, Path] | None = None,
         spark_dir: Path | None = None,
         spark_remote: str | None = None,
+        catalog: str = "main",
     ) -> None:
         self.recorder = recorder or Recorder()
         spark = (
@@ -93,6 +98,7 @@ class DatabricksStandin:
             known_volumes=known_volumes,
             wheel_entries=wheel_entries,
             spark=spark,
+            catalog=catalog,
         )
         self._state: StandinState = app.state.databricks
         self._server = BackgroundServer(app, port=port)
@@ -121,6 +127,10 @@ class DatabricksStandin:
     @property
     def volumes_root(self) -> Path:
         return self._state.volumes.root
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self._state.warehouse_path
 
     @property
     def spark(self) -> SparkServer:

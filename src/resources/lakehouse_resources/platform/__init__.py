@@ -1,0 +1,1 @@
+"""The platform's naming rules (catalogs, schemas, tables, jobs), importable without dagster."""
