@@ -47,7 +47,7 @@ def build_sling_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
         for key in sorted(context.selected_asset_keys):
             name, config = stream_by_key[key]
             try:
-                rows = check_csv(file_path(name), config["columns"])
+                rows = check_csv(file_path(name), config["columns"], config.get("primary_key", ()))
             except CsvContractError as err:
                 raise dg.Failure(
                     description=f"{key.to_user_string()} rejected: {err}",
