@@ -104,8 +104,10 @@ def build_duckdb_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
                     max_shrink=None if config.allow_shrink else settings.load_max_shrink,
                 )
             except CsvContractError as err:
+                rejected = next((k for k, _, st in by_table.values() if st.path == err.path), None)
+                what = rejected.to_user_string() if rejected else err.path.name
                 raise dg.Failure(
-                    description=f"{err.path.name} rejected, no table changed: {err}",
+                    description=f"{what} rejected, no table changed: {err}",
                     metadata={"file": str(err.path), "line": err.line or 0, "problem": err.problem},
                 ) from None
         for table, result in results.items():
