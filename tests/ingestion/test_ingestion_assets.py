@@ -195,3 +195,13 @@ def test_the_files_are_one_asset_that_cannot_be_split(local_settings: LakehouseS
     files = defs.resolve_assets_def(JAFFLE_SHOP_RAW[0])
     assert set(files.keys) == set(JAFFLE_SHOP_RAW)
     assert not files.can_subset
+
+
+def test_every_ingestion_asset_says_how_to_run_the_platform_from_the_ui(
+    local_settings: LakehouseSettings,
+) -> None:
+    graph = build_ingestion_defs(local_settings).resolve_asset_graph()
+    for key in graph.materializable_asset_keys:
+        description = graph.get(key).description or ""
+        assert "materialize the ingestion assets" in description, key
+        assert "automation sensors" in description, key

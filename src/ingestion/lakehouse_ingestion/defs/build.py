@@ -14,6 +14,19 @@ from lakehouse_ingestion.defs.postgres.assets import build_shop_postgres
 from lakehouse_ingestion.defs.production.assets import build_jaffle_shop_sqlserver
 from lakehouse_ingestion.defs.schedules import ingestion_schedules
 
+# On every ingestion asset: the global lineage's "Materialize all" is refused because the assets
+# span code locations, so the UI says here how the whole platform runs from it.
+RUN_THE_PLATFORM = (
+    "Run the whole platform from the UI: materialize the ingestion assets (location `ingestion`,"
+    ' "Materialize all" on its lineage); the automation sensors of the transformation and downstream'
+    " locations then run everything downstream (dbt, Python, notebooks) as its inputs update."
+)
+
+
+def with_run_the_platform(spec: dg.AssetSpec) -> dg.AssetSpec:
+    return spec.replace_attributes(description=f"{spec.description or ''}\n\n{RUN_THE_PLATFORM}".strip())
+
+
 # The raw tables land here on Databricks (<env>_catalog.raw); replications name it per stream.
 WAREHOUSE_SCHEMA = "raw"
 
@@ -69,5 +82,7 @@ def build_ingestion_defs(settings: LakehouseSettings) -> dg.Definitions:
         resources={"sling": sling_resource(settings), "dlt": DagsterDltResource()},
     )
     return apply_lakehouse_policy(
-        dg.Definitions.merge(defs, ingestion_schedules(settings)), location="ingestion", settings=settings
+        dg.Definitions.merge(defs.map_asset_specs(func=with_run_the_platform), ingestion_schedules(settings)),
+        location="ingestion",
+        settings=settings,
     )

@@ -27,15 +27,6 @@ from lakehouse_ingestion.defs.jaffle_shop_files.replication import (
 __all__ = ["build_jaffle_shop_files", "resolve_replication"]
 
 
-# Shown on every ingestion asset: the global lineage's "Materialize all" is refused because the
-# assets span code locations, so this is how a user runs the whole platform from the UI.
-RUN_THE_PLATFORM = (
-    "To run the whole platform from the UI, materialize the ingestion assets (this group and"
-    " kaizen_wars_raw, in the `ingestion` location); the automation sensors of the other locations"
-    " then run everything downstream (dbt, Python, notebooks) as its inputs update."
-)
-
-
 class LoadConfig(dg.Config):
     # The YAML's full-refresh mode means "the table equals the file"; inserting only appended
     # rows keeps that true, so a full reload is forced only on request.
@@ -59,7 +50,7 @@ def stream_description(path: Path, config: Mapping[str, Any]) -> str:
     key = ", ".join(config.get("primary_key", [])) or "none"
     return (
         f"{path.name} loaded into {config['object']} (key: {key}). The three jaffle shop files load"
-        f" together, all or none.\n\n{RUN_THE_PLATFORM}"
+        " together, all or none."
     )
 
 
