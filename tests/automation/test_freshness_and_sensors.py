@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from dagster._core.test_utils import freeze_time
 from dagster._utils.schedules import cron_string_iterator
 from lakehouse_ingestion.defs.build import build_ingestion_defs
 from lakehouse_resources.asset_keys import RAW_FACT_VIRTUAL
-from lakehouse_resources.automation import DEFAULT_FRESHNESS
+from lakehouse_resources.automation import DEFAULT_FRESHNESS, apply_lakehouse_policy
 from lakehouse_resources.settings import get_settings
 
 LOCATIONS = ("ingestion", "transformation", "downstream")
@@ -142,3 +143,27 @@ def test_ingestion_assets_are_left_to_their_schedules(lakehouse: Lakehouse) -> N
     assert {
         key: graph.get(key).automation_condition for key in graph.materializable_asset_keys
     } == dict.fromkeys(graph.materializable_asset_keys)
+
+
+def test_loading_the_locations_prints_no_preview_or_deprecation_warning(tmp_path: Path) -> None:
+    from lakehouse_downstream.defs.build import build_downstream_defs
+    from lakehouse_transformation.defs.jaffle_shop.build import build_jaffle_shop_defs
+
+    settings = get_settings(env="local", duckdb_path_override=tmp_path / "warehouse.duckdb")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for defs in (
+            build_ingestion_defs(settings),
+            build_downstream_defs(settings),
+            apply_lakehouse_policy(
+                build_jaffle_shop_defs(settings), location="transformation", settings=settings
+            ),
+        ):
+            defs.get_repository_def()
+    ours = [
+        f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})"
+        for w in caught
+        if issubclass(w.category, dg.PreviewWarning | dg.BetaWarning | DeprecationWarning)
+        and "/site-packages/" not in w.filename
+    ]
+    assert ours == []

@@ -32,6 +32,7 @@ from lakehouse_resources.alerts import (
 )
 from lakehouse_resources.asset_keys import RAW_FACT_VIRTUAL
 from lakehouse_resources.settings import LakehouseSettings
+from lakehouse_resources.specs import map_asset_specs
 
 AC = dg.AutomationCondition
 
@@ -205,7 +206,7 @@ def apply_lakehouse_policy(
     notifier: Notifier | None = None,
 ) -> dg.Definitions:
     """The location's Definitions with the policy's conditions, freshness and sensors."""
-    mapped = defs.map_asset_specs(func=lambda spec: apply_policy_to_spec(spec, settings))
+    mapped = map_asset_specs(defs, lambda spec: apply_policy_to_spec(spec, settings))
     return dg.Definitions.merge(
         mapped,
         dg.Definitions(

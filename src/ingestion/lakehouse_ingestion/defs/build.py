@@ -7,6 +7,7 @@ from dagster_dlt import DagsterDltResource
 from dagster_sling import SlingConnectionResource, SlingResource
 from lakehouse_resources.automation import apply_lakehouse_policy
 from lakehouse_resources.settings import JaffleShopSource, LakehouseSettings
+from lakehouse_resources.specs import map_asset_specs
 
 from lakehouse_ingestion.defs.jaffle_shop_files.assets import build_jaffle_shop_files
 from lakehouse_ingestion.defs.kaizen_wars.assets import build_kaizen_wars_load
@@ -82,7 +83,7 @@ def build_ingestion_defs(settings: LakehouseSettings) -> dg.Definitions:
         resources={"sling": sling_resource(settings), "dlt": DagsterDltResource()},
     )
     return apply_lakehouse_policy(
-        dg.Definitions.merge(defs.map_asset_specs(func=with_run_the_platform), ingestion_schedules(settings)),
+        dg.Definitions.merge(map_asset_specs(defs, with_run_the_platform), ingestion_schedules(settings)),
         location="ingestion",
         settings=settings,
     )
