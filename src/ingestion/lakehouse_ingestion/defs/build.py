@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 from dagster_dlt import DagsterDltResource
 from dagster_sling import SlingConnectionResource, SlingResource
@@ -32,19 +34,28 @@ def with_run_the_platform(spec: dg.AssetSpec) -> dg.AssetSpec:
 WAREHOUSE_SCHEMA = "raw"
 
 
+def _connection(name: str, kind: str, **properties: Any) -> SlingConnectionResource:
+    """A Sling connection with the properties Sling documents for its type.
+
+    SlingConnectionResource accepts any property (it is a PermissiveConfig) but declares only
+    name, type and connection_string, so the others go through one typed mapping.
+    """
+    return SlingConnectionResource(name=name, type=kind, **properties)
+
+
 def _warehouse_connection(settings: LakehouseSettings) -> SlingConnectionResource:
     if settings.is_local:
-        return SlingConnectionResource(name="WAREHOUSE", type="duckdb", instance=str(settings.duckdb_path))  # pyright: ignore[reportCallIssue]
+        return _connection("WAREHOUSE", "duckdb", instance=str(settings.duckdb_path))
     # Secrets go in as EnvVar so the location's snapshot (and the UI) shows the variable's name,
     # never its value; the settings object has already checked that it is set.
-    return SlingConnectionResource(
-        name="WAREHOUSE",
-        type="databricks",
-        host=settings.databricks_hostname,  # pyright: ignore[reportCallIssue]
-        token=dg.EnvVar("DATABRICKS_TOKEN"),  # pyright: ignore[reportCallIssue]
-        http_path=settings.databricks_http_path,  # pyright: ignore[reportCallIssue]
-        catalog=settings.catalog,  # pyright: ignore[reportCallIssue]
-        schema=WAREHOUSE_SCHEMA,  # pyright: ignore[reportCallIssue]
+    return _connection(
+        "WAREHOUSE",
+        "databricks",
+        host=settings.databricks_hostname,
+        token=dg.EnvVar("DATABRICKS_TOKEN"),
+        http_path=settings.databricks_http_path,
+        catalog=settings.catalog,
+        schema=WAREHOUSE_SCHEMA,
     )
 
 
