@@ -97,6 +97,7 @@ def test_nothing_is_stale_minutes_after_a_full_run(lakehouse: Lakehouse) -> None
         result = {}
         for key in graph.materializable_asset_keys:
             node = graph.get(key)
+            assert node.freshness_policy is not None, key
             evaluator = FRESHNESS_EVALUATORS_BY_POLICY_TYPE[type(node.freshness_policy)]()
             result[key.to_user_string()] = await evaluator.evaluate_freshness(context=view, node=node)
         return result
