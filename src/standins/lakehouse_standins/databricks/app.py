@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from lakehouse_resources.settings import LOCAL_STANDIN_CLUSTER_ID
 from starlette.applications import Starlette
 
 from lakehouse_standins.databricks import jobs, volumes
+from lakehouse_standins.databricks.auth import require_token
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
 from lakehouse_standins.databricks.tasks import TaskLauncher
 from lakehouse_standins.http import BackgroundServer, Recorder, with_recorder
 
-DEFAULT_CLUSTER_ID = "standin-cluster"
+DEFAULT_CLUSTER_ID = LOCAL_STANDIN_CLUSTER_ID
 DEFAULT_VOLUME = "main/lakehouse/pipes"
 
 
@@ -30,6 +33,7 @@ def create_databricks_app(
     warehouse_path: Path,
     recorder: Recorder,
     *,
+    token: str,
     code_roots: Iterable[Path] = (),
     clusters: Iterable[str] = (DEFAULT_CLUSTER_ID,),
     known_volumes: Iterable[str] = (DEFAULT_VOLUME,),
@@ -47,11 +51,14 @@ def create_databricks_app(
     job_api = jobs.Jobs(Executor(launcher, vols), runs_dir, clusters)
     app = Starlette(routes=[*jobs.routes(job_api), *volumes.routes(vols)])
     app.state.databricks = StandinState(job_api, vols)
-    return with_recorder(app, recorder)
+    return with_recorder(require_token(app, token), recorder)
 
 
 class DatabricksStandin:
-    """A stand-in on 127.0.0.1 (port 0 picks a free one); use as a context manager or start()/stop()."""
+    """A stand-in on 127.0.0.1 (port 0 picks a free one); use as a context manager or start()/stop().
+
+    Every API call needs `Authorization: Bearer <token>`, as on a workspace.
+    """
 
     def __init__(
         self,
@@ -60,16 +67,20 @@ class DatabricksStandin:
         *,
         port: int = 0,
         recorder: Recorder | None = None,
+        token: str | None = None,
         code_roots: Iterable[Path] = (),
         clusters: Iterable[str] = (DEFAULT_CLUSTER_ID,),
         known_volumes: Iterable[str] = (DEFAULT_VOLUME,),
         wheel_entries: Mapping[str, Path] | None = None,
     ) -> None:
         self.recorder = recorder or Recorder()
+        # The token clients must send; a test that names none gets a random one (`standin.token`).
+        self.token = token or secrets.token_urlsafe(24)
         app = create_databricks_app(
             state_dir,
             warehouse_path,
             self.recorder,
+            token=self.token,
             code_roots=code_roots,
             clusters=clusters,
             known_volumes=known_volumes,
