@@ -391,6 +391,12 @@ class LakehouseSettings(BaseSettings):
 
     # --- local stand-ins -------------------------------------------------------------------
     @property
+    def standin_token_path(self) -> str:
+        """The file holding `standin_token` (made if missing)."""
+        self.standin_token  # noqa: B018 - makes the file
+        return str(self.state_dir / STANDIN_TOKEN_FILE)
+
+    @property
     def standin_token(self) -> str:
         """The token both local stand-ins require and the clients send: one per checkout, made on first use.
 
