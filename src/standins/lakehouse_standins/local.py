@@ -42,7 +42,10 @@ def dbt_cloud_config(settings: LakehouseSettings) -> StandinConfig:
     )
 
 
-def databricks_standin(settings: LakehouseSettings, port: int) -> DatabricksStandin:
+def databricks_standin(
+    settings: LakehouseSettings, port: int, spark_remote: str | None = None
+) -> DatabricksStandin:
+    """The stand-in with its own Spark under `<state>/spark`, or on the server at `spark_remote`."""
     volume = settings.databricks_volume.removeprefix("/Volumes/").strip("/")
     return DatabricksStandin(
         settings.state_dir / "databricks_standin",
@@ -51,6 +54,8 @@ def databricks_standin(settings: LakehouseSettings, port: int) -> DatabricksStan
         code_roots=[settings.root / "notebooks"],
         clusters=[settings.databricks_cluster or "standin-cluster"],
         known_volumes=sorted({DEFAULT_VOLUME, volume}),
+        spark_dir=settings.state_dir / "spark",
+        spark_remote=spark_remote,
     )
 
 
