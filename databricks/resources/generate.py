@@ -53,8 +53,11 @@ def _expectations_json(dataset: Dataset) -> str:
     return json.dumps(rules, separators=(",", ":"))
 
 
-def _tags(spec: LoadedSpec, extra: Mapping[str, str] = {}) -> dict[str, str]:
+def _tags(spec: LoadedSpec, target: str, extra: Mapping[str, str] = {}) -> dict[str, str]:
+    # lakehouse_bundle and lakehouse_target mark what a deploy to this target owns (and may delete).
     return {
+        "lakehouse_bundle": "${bundle.name}",
+        "lakehouse_target": target,
         "lakehouse_domain": spec.name.domain,
         "lakehouse_source": spec.name.source,
         "lakehouse_layer": spec.name.layer.value,
@@ -107,7 +110,7 @@ def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
         "tasks": tasks,
         "max_concurrent_runs": body.max_concurrent_runs,
         "timeout_seconds": body.timeout_seconds,
-        "tags": _tags(spec, body.tags),
+        "tags": _tags(spec, target, body.tags),
     }
     if body.compute.serverless:
         settings["environments"] = [{"environment_key": ENVIRONMENT_KEY, "spec": {"client": "2"}}]
@@ -165,7 +168,7 @@ def pipeline(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Pip
             "serverless": body.serverless,
             "channel": body.channel,
             "development": target != "prod",
-            "tags": _tags(spec),
+            "tags": _tags(spec, target),
         }
     )
 

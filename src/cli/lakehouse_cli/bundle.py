@@ -13,9 +13,14 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakehouse_resources.platform.targets import BundleConfig, BundleTarget, load_bundle
+
+if TYPE_CHECKING:
+    from lakehouse_resources.settings import LakehouseSettings
+
+    from lakehouse_cli.bundle_deploy import DeployResult
 
 
 class BundleBuildError(RuntimeError):
@@ -102,6 +107,9 @@ def add_commands(commands: Any) -> None:
     build.add_argument("--target", "-t", default="dev")
     build.add_argument("--spec", type=Path, help="only the resource of this spec file")
     build.set_defaults(func=_build_command)
+    deploy = actions.add_parser("deploy", help="register the generated resources with the local stand-in")
+    deploy.add_argument("--target", "-t", default="local")
+    deploy.set_defaults(func=_deploy_command)
     scope = actions.add_parser("scope", help="the resources a deploy must touch for the changed files")
     scope.add_argument("files", nargs="*", help="changed files, relative to the repository (default: stdin)")
     scope.set_defaults(func=_scope_command)
@@ -135,4 +143,72 @@ def _scope_command(args: Any) -> int:
         print(exc, file=sys.stderr)
         return 1
     print(json.dumps(deployment_scope(specs, files).as_json(), indent=2))
+    return 0
+
+
+def deploy_local(settings: LakehouseSettings, target: str = "local") -> DeployResult:
+    """Deploy the bundle to the workspace the settings name (the stand-in locally) and seed the
+    local sample feeds; what `task dev` and `task pipeline` do before they start."""
+    from lakehouse_resources.databricks import databricks_client_from_settings
+
+    from lakehouse_cli.bundle_deploy import deploy
+
+    root = settings.root / "databricks"
+    built = build_resources(root, target)
+    client = databricks_client_from_settings(settings).workspace_client()
+    result = deploy(client, built, bundle=load_bundle(root).name, target=target)
+    if target == "local":
+        upload_sample_feeds(client, root, load_bundle(root).target(target))
+    return result
+
+
+def upload_sample_feeds(client: Any, root: Path, target: BundleTarget) -> list[str]:
+    """`databricks/fixtures/<domain>/<source>/<feed>/*` into the landing Volume, where still empty."""
+    from databricks.sdk.errors import NotFound
+
+    uploaded = []
+    fixtures = root / "fixtures"
+    for feed in sorted(p for p in fixtures.glob("*/*/*") if p.is_dir()):
+        domain, source = feed.parent.parent.name, feed.parent.name
+        landing = target.variables["landing_root"].format(domain=domain, source=source)
+        folder = f"{landing}/{feed.name}"
+        try:
+            if list(client.files.list_directory_contents(folder)):
+                continue
+        except NotFound:
+            pass
+        for file in sorted(feed.iterdir()):
+            with open(file, "rb") as contents:
+                client.files.upload(f"{folder}/{file.name}", contents, overwrite=True)
+            uploaded.append(f"{folder}/{file.name}")
+    return uploaded
+
+
+def _deploy_command(args: Any) -> int:
+    from lakehouse_resources.settings import get_settings
+
+    settings = get_settings()
+    if args.target != "local" or not settings.is_local:
+        print(
+            "lakehouse bundle deploy registers the bundle with the local stand-in (--target local,"
+            f" LAKEHOUSE_ENV=local); for {args.target} run `databricks bundle deploy -t {args.target}`"
+            " in databricks/ (CI does).",
+            file=sys.stderr,
+        )
+        return 2
+    from lakehouse_standins.local import port_answers
+
+    if not port_answers(settings.databricks_standin_port):
+        print(
+            f"No Databricks stand-in answers on {settings.databricks_standin_url}: start it with"
+            " `uv run task dev` (which deploys the bundle itself) and deploy again.",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        result = deploy_local(settings)
+    except (BundleBuildError, ValueError) as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(result.summary())
     return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 
-from lakehouse_standins.databricks import jobs, volumes
+from lakehouse_standins.databricks import deployed_jobs, jobs, pipelines, volumes
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
 from lakehouse_standins.databricks.spark_runtime import ExternalSpark, SparkRuntime, SparkServer
 from lakehouse_standins.databricks.tasks import TaskLauncher
@@ -25,6 +25,8 @@ class StandinState:
     jobs: jobs.Jobs
     volumes: volumes.Volumes
     spark: SparkServer
+    deployed_jobs: deployed_jobs.DeployedJobs
+    pipelines: pipelines.Pipelines
 
 
 def create_databricks_app(
@@ -52,8 +54,20 @@ def create_databricks_app(
     )
     runs_dir = state_dir / "runs"
     job_api = jobs.Jobs(Executor(launcher, vols, spark), runs_dir, clusters)
-    app = Starlette(routes=[*jobs.routes(job_api), *volumes.routes(vols)])
-    app.state.databricks = StandinState(job_api, vols, spark)
+    # Deployed jobs and pipelines (what `databricks bundle deploy` creates); their runs/* routes
+    # answer for job runs and hand one-time runs to the runs/submit routes.
+    deployed = deployed_jobs.DeployedJobs(launcher, spark, runs_dir, set(clusters))
+    pipeline_api = pipelines.Pipelines(launcher, spark, state_dir / "pipelines")
+    run_routes = jobs.routes(job_api)
+    app = Starlette(
+        routes=[
+            *deployed_jobs.routes(deployed, run_routes),
+            *run_routes,
+            *pipelines.routes(pipeline_api),
+            *volumes.routes(vols),
+        ]
+    )
+    app.state.databricks = StandinState(job_api, vols, spark, deployed, pipeline_api)
     return with_recorder(app, recorder)
 
 
@@ -104,6 +118,8 @@ class DatabricksStandin:
 
     def stop(self) -> None:
         self._state.jobs.cancel_all()
+        self._state.deployed_jobs.cancel_all()
+        self._state.pipelines.cancel_all()
         self._server.stop()
         self._state.spark.stop()
 
@@ -125,6 +141,14 @@ class DatabricksStandin:
     @property
     def spark(self) -> SparkServer:
         return self._state.spark
+
+    @property
+    def deployed_jobs(self) -> deployed_jobs.DeployedJobs:
+        return self._state.deployed_jobs
+
+    @property
+    def pipelines(self) -> pipelines.Pipelines:
+        return self._state.pipelines
 
     def script_run(self, fault: RunFault) -> None:
         """Apply `fault` to the next submitted run (faults queue up, one per run)."""
