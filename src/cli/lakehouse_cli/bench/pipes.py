@@ -76,7 +76,7 @@ def run(work: Path, repeat: int) -> dict[str, dict[str, object]]:
         work / "standin", warehouse, code_roots=[code], spark_dir=work / "spark"
     ) as standin:
         settings = get_settings(databricks_standin_port=int(standin.url.rsplit(":", 1)[1]))
-        client = databricks_client_from_settings(settings)
+        client = databricks_client_from_settings(settings, token=standin.token, token_file=None)
 
         def measure(notebook: dg.AssetsDefinition) -> tuple[list[float], list[float]]:
             round_trip, run_time = [], []

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from lakehouse_resources.settings import LOCAL_STANDIN_CLUSTER_ID
 from starlette.applications import Starlette
 
-from lakehouse_standins.databricks import jobs, volumes
+from lakehouse_standins.databricks import deployed_jobs, jobs, pipelines, volumes
+from lakehouse_standins.databricks.auth import require_token
 from lakehouse_standins.databricks.bridge import WarehouseBridge
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
 from lakehouse_standins.databricks.spark_runtime import ExternalSpark, SparkRuntime, SparkServer
 from lakehouse_standins.databricks.tasks import TaskLauncher
 from lakehouse_standins.http import BackgroundServer, Recorder, with_recorder
 
-DEFAULT_CLUSTER_ID = "standin-cluster"
+DEFAULT_CLUSTER_ID = LOCAL_STANDIN_CLUSTER_ID
 DEFAULT_VOLUME = "main/lakehouse/pipes"
 
 
@@ -26,6 +29,8 @@ class StandinState:
     jobs: jobs.Jobs
     volumes: volumes.Volumes
     spark: SparkServer
+    deployed_jobs: deployed_jobs.DeployedJobs
+    pipelines: pipelines.Pipelines
     warehouse_path: Path
 
 
@@ -34,6 +39,7 @@ def create_databricks_app(
     warehouse_path: Path,
     recorder: Recorder,
     *,
+    token: str,
     code_roots: Iterable[Path] = (),
     clusters: Iterable[str] = (DEFAULT_CLUSTER_ID,),
     known_volumes: Iterable[str] = (DEFAULT_VOLUME,),
@@ -56,9 +62,21 @@ def create_databricks_app(
     runs_dir = state_dir / "runs"
     bridge = WarehouseBridge(warehouse_path, state_dir / "bridge", catalog=catalog)
     job_api = jobs.Jobs(Executor(launcher, vols, spark, bridge), runs_dir, clusters)
-    app = Starlette(routes=[*jobs.routes(job_api), *volumes.routes(vols)])
-    app.state.databricks = StandinState(job_api, vols, spark, warehouse_path)
-    return with_recorder(app, recorder)
+    # Deployed jobs and pipelines (what `databricks bundle deploy` creates); their runs/* routes
+    # answer for job runs and hand one-time runs to the runs/submit routes.
+    deployed = deployed_jobs.DeployedJobs(launcher, spark, runs_dir, set(clusters))
+    pipeline_api = pipelines.Pipelines(launcher, spark, state_dir / "pipelines")
+    run_routes = jobs.routes(job_api)
+    app = Starlette(
+        routes=[
+            *deployed_jobs.routes(deployed, run_routes),
+            *run_routes,
+            *pipelines.routes(pipeline_api),
+            *volumes.routes(vols),
+        ]
+    )
+    app.state.databricks = StandinState(job_api, vols, spark, deployed, pipeline_api, warehouse_path)
+    return with_recorder(require_token(app, token), recorder)
 
 
 class DatabricksStandin:
@@ -68,6 +86,7 @@ class DatabricksStandin:
     `<state_dir>/spark`) that starts in the background with the stand-in, so the JVM's 7-10 s
     overlap whatever runs before the first Databricks task, and stops with it. `spark_remote`
     (an `sc://` URL) uses a server someone else owns instead, as the tests' shared one.
+    Every API call needs `Authorization: Bearer <token>`, as on a workspace.
     """
 
     def __init__(
@@ -77,6 +96,7 @@ class DatabricksStandin:
         *,
         port: int = 0,
         recorder: Recorder | None = None,
+        token: str | None = None,
         code_roots: Iterable[Path] = (),
         clusters: Iterable[str] = (DEFAULT_CLUSTER_ID,),
         known_volumes: Iterable[str] = (DEFAULT_VOLUME,),
@@ -89,10 +109,13 @@ class DatabricksStandin:
         spark = (
             ExternalSpark(spark_remote) if spark_remote else SparkRuntime(spark_dir or state_dir / "spark")
         )
+        # The token clients must send; a test that names none gets a random one (`standin.token`).
+        self.token = token or secrets.token_urlsafe(24)
         app = create_databricks_app(
             state_dir,
             warehouse_path,
             self.recorder,
+            token=self.token,
             code_roots=code_roots,
             clusters=clusters,
             known_volumes=known_volumes,
@@ -110,6 +133,8 @@ class DatabricksStandin:
 
     def stop(self) -> None:
         self._state.jobs.cancel_all()
+        self._state.deployed_jobs.cancel_all()
+        self._state.pipelines.cancel_all()
         self._server.stop()
         self._state.spark.stop()
 
@@ -135,6 +160,14 @@ class DatabricksStandin:
     @property
     def spark(self) -> SparkServer:
         return self._state.spark
+
+    @property
+    def deployed_jobs(self) -> deployed_jobs.DeployedJobs:
+        return self._state.deployed_jobs
+
+    @property
+    def pipelines(self) -> pipelines.Pipelines:
+        return self._state.pipelines
 
     def script_run(self, fault: RunFault) -> None:
         """Apply `fault` to the next submitted run (faults queue up, one per run)."""

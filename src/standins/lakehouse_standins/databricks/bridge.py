@@ -28,7 +28,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import duckdb
-from lakehouse_resources.platform.catalog import SESSION_CATALOG, TableName
+from lakehouse_resources.paths import repo_root
+from lakehouse_resources.platform.catalog import local_rule
+from lakehouse_resources.platform.naming import NamespaceRule, TableName
 
 BRIDGED_SCHEMAS = ("raw", "staging", "marts")
 _LOCK_WAIT_SECONDS = 30.0
@@ -54,11 +56,14 @@ class WarehouseBridge:
         *,
         catalog: str = "main",
         schemas: Sequence[str] = BRIDGED_SCHEMAS,
+        rule: NamespaceRule | None = None,
     ) -> None:
         self.warehouse_path = Path(warehouse_path)
         self.bridge_dir = Path(bridge_dir).absolute()
         self.catalog = catalog
         self.schemas = tuple(schemas)
+        # The local target's rule (the bundle's targets overlay): main.marts.x -> spark_catalog.main_marts.x
+        self.rule = rule or local_rule(repo_root())
         self._copied: tuple[object, ...] | None = None
         self._lock = threading.Lock()
 
@@ -120,7 +125,7 @@ class WarehouseBridge:
                 f"to {_sql_string(str(partial))} (format parquet)"
             )
             os.replace(partial, folder / "part-0.parquet")
-            exported.append((TableName(self.catalog, schema, table).on_local_spark(), folder))
+            exported.append((self.rule.resolve_table(TableName(self.catalog, schema, table)), folder))
         return exported
 
     def _register(self, spark_remote: str, tables: list[tuple[TableName, Path]]) -> None:
@@ -130,7 +135,7 @@ class WarehouseBridge:
         try:
             kinds: dict[str, dict[str, str]] = {}
             for name, folder in tables:
-                database = f"{SESSION_CATALOG}.{name.schema}"
+                database = f"{name.catalog}.{name.schema}"
                 if name.schema not in kinds:
                     spark.sql(f"create database if not exists {database}")
                     kinds[name.schema] = {t.name: t.tableType for t in spark.catalog.listTables(database)}
