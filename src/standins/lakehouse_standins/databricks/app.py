@@ -10,7 +10,7 @@ from pathlib import Path
 from lakehouse_resources.settings import LOCAL_STANDIN_CLUSTER_ID
 from starlette.applications import Starlette
 
-from lakehouse_standins.databricks import jobs, volumes
+from lakehouse_standins.databricks import jobs, run_page, volumes
 from lakehouse_standins.databricks.auth import require_token
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
 from lakehouse_standins.databricks.tasks import TaskLauncher
@@ -49,7 +49,7 @@ def create_databricks_app(
     )
     runs_dir = state_dir / "runs"
     job_api = jobs.Jobs(Executor(launcher, vols), runs_dir, clusters)
-    app = Starlette(routes=[*jobs.routes(job_api), *volumes.routes(vols)])
+    app = Starlette(routes=[*jobs.routes(job_api), *volumes.routes(vols), *run_page.routes(job_api)])
     app.state.databricks = StandinState(job_api, vols)
     return with_recorder(require_token(app, token), recorder)
 

@@ -21,7 +21,7 @@ from dagster_dbt.cloud_v2.resources import DbtCloudWorkspace
 from dagster_dbt.cloud_v2.run_handler import DbtCloudJobRunHandler
 from dagster_dbt.cloud_v2.sensor_builder import build_dbt_cloud_polling_sensor
 from lakehouse_resources.pools import WAREHOUSE_POOL
-from lakehouse_resources.settings import LakehouseSettings
+from lakehouse_resources.settings import DBT_CLOUD_JOB_NAME, LakehouseSettings
 from pydantic import Field
 
 from lakehouse_transformation.defs.dbt_cloud.client import DbtCloudApiError
@@ -36,8 +36,6 @@ from lakehouse_transformation.defs.dbt_cloud.workspace import PersistedDbtCloudW
 
 RESOURCE_KEY = "dbt_cloud"
 TRIGGER_JOB_NAME = "dbt_cloud_job_trigger"
-# The team's scheduled job in dbt Cloud (the stand-in creates it under the same name).
-DEFAULT_DBT_CLOUD_JOB_NAME = "kaizen_wars build"
 
 
 def kaizen_wars_assets(workspace: DbtCloudWorkspace, translator: KaizenWarsTranslator) -> dg.AssetsDefinition:
@@ -91,7 +89,7 @@ def start_build(
 
 
 class TriggerConfig(DbtCloudRunConfig):
-    job_name: str = Field(DEFAULT_DBT_CLOUD_JOB_NAME, description="The dbt Cloud job to run, by name.")
+    job_name: str = Field(DBT_CLOUD_JOB_NAME, description="The dbt Cloud job to run, by name.")
     job_id: int | None = Field(None, description="The dbt Cloud job to run, by id (wins over the name).")
 
 
