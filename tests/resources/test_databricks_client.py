@@ -30,13 +30,19 @@ REVENUE_CHECK = "prices_are_not_negative"
 
 
 @pytest.fixture
-def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DatabricksStandin]:
+def standin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spark_remote: str
+) -> Iterator[DatabricksStandin]:
     for name in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CONFIG_PROFILE", "LAKEHOUSE_ENV"):
         monkeypatch.delenv(name, raising=False)
     warehouse = write_sample_warehouse(tmp_path / "warehouse.duckdb")
     entries = {":".join(WHEEL_ENTRY): NOTEBOOKS / "fact_virtual_revenue.py"}
     with DatabricksStandin(
-        tmp_path / "standin", warehouse, code_roots=[NOTEBOOKS], wheel_entries=entries
+        tmp_path / "standin",
+        warehouse,
+        code_roots=[NOTEBOOKS],
+        wheel_entries=entries,
+        spark_remote=spark_remote,
     ) as s:
         yield s
     assert s.volume_files() == [], "temporary Pipes files were left on the volume"

@@ -27,9 +27,11 @@ VOLUME = "/Volumes/main/lakehouse/pipes"
 
 
 @pytest.fixture
-def standin(tmp_path: Path) -> Iterator[DatabricksStandin]:
+def standin(tmp_path: Path, spark_remote: str) -> Iterator[DatabricksStandin]:
     warehouse = write_sample_warehouse(tmp_path / "warehouse.duckdb")
-    with DatabricksStandin(tmp_path / "standin", warehouse, code_roots=[tmp_path / "code"]) as s:
+    with DatabricksStandin(
+        tmp_path / "standin", warehouse, code_roots=[tmp_path / "code"], spark_remote=spark_remote
+    ) as s:
         yield s
 
 

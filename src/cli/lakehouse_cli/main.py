@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     prepare = dbt_cloud.add_parser("prepare", help="fetch and save the workspace state Definitions load from")
     prepare.add_argument("--refresh", action="store_true", help="fetch again even when a state is saved")
     prepare.set_defaults(func=_dbt_cloud_prepare)
+    from lakehouse_cli.bundle import add_commands as add_bundle_commands
+
+    add_bundle_commands(commands)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -182,6 +182,9 @@ class LakehouseSettings(BaseSettings):
     postgres_url: SecretStr | None = Field(None, validation_alias=_env("LAKEHOUSE_POSTGRES_URL"))
     sqlserver_url: SecretStr | None = Field(None, validation_alias=_env("LAKEHOUSE_SQLSERVER_URL"))
     dbt_schema_override: str | None = Field(None, validation_alias=_env("LAKEHOUSE_DBT_SCHEMA"))
+    # A file load that would remove more than this share of a table's rows (or all of them) is
+    # refused and the table kept; a run config (`allow_shrink`) loads such a file on purpose.
+    load_max_shrink: float = Field(0.5, ge=0, le=1, validation_alias=_env("LAKEHOUSE_LOAD_MAX_SHRINK"))
 
     @model_validator(mode="after")
     def _production_needs_a_workspace(self) -> LakehouseSettings:

@@ -25,6 +25,9 @@ def main() -> None:
         "--token-file", type=Path, help="file holding the token clients must send (default: the checkout's)"
     )
     parser.add_argument("--code-root", type=Path, action="append", default=[], help="where notebooks live")
+    parser.add_argument(
+        "--spark-dir", type=Path, help="local Spark's catalog and warehouse (default: <state-dir>/spark)"
+    )
     parser.add_argument("--cluster", action="append", default=[DEFAULT_CLUSTER_ID])
     parser.add_argument("--volume", action="append", default=[DEFAULT_VOLUME], help="catalog/schema/volume")
     parser.add_argument(
@@ -50,6 +53,7 @@ def main() -> None:
         clusters=args.cluster,
         known_volumes=args.volume,
         wheel_entries={name: Path(file) for name, file in wheel_entries.items()},
+        spark_dir=args.spark_dir,
     )
     with standin:
         print(f"Databricks stand-in on {standin.url}", flush=True)
