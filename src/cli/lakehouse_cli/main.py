@@ -15,11 +15,13 @@ from lakehouse_resources.settings import SettingsError, get_settings
 def _pipeline(_: argparse.Namespace) -> int:
     from lakehouse_standins.local import local_standins
 
+    from lakehouse_cli.dbt_cloud import prepare_state
     from lakehouse_cli.home import local_instance
     from lakehouse_cli.pipeline import format_summary, run_pipeline
 
     settings = get_settings()
     with local_standins(settings), local_instance(settings) as instance:
+        prepare_state(settings)
         summary = run_pipeline(settings, instance)
     print(format_summary(summary))
     return 0 if summary.success else 1
@@ -53,6 +55,9 @@ def _dev(args: argparse.Namespace) -> int:
         port,
     ]
     with local_standins(settings) as standins:
+        from lakehouse_cli.dbt_cloud import prepare_state
+
+        prepare_state(settings)
         if standins.started:
             print(
                 f"stand-ins: {', '.join(standins.started)} on {standins.databricks_url}, {standins.dbt_cloud_url}"
@@ -80,6 +85,19 @@ def _home(_: argparse.Namespace) -> int:
     return 0
 
 
+def _dbt_cloud_prepare(args: argparse.Namespace) -> int:
+    from lakehouse_transformation.defs.dbt_cloud.workspace import DbtCloudStateError
+
+    from lakehouse_cli.dbt_cloud import prepare_state
+
+    try:
+        print(f"dbt Cloud workspace state: {prepare_state(get_settings(), refresh=args.refresh)}")
+    except DbtCloudStateError as err:
+        print(err, file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lakehouse", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -92,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("home", help="write the local instance config and print DAGSTER_HOME").set_defaults(
         func=_home
     )
+    dbt_cloud = commands.add_parser("dbt-cloud", help="dbt Cloud deploy steps").add_subparsers(required=True)
+    prepare = dbt_cloud.add_parser("prepare", help="fetch and save the workspace state Definitions load from")
+    prepare.add_argument("--refresh", action="store_true", help="fetch again even when a state is saved")
+    prepare.set_defaults(func=_dbt_cloud_prepare)
     from lakehouse_cli.bundle import add_commands as add_bundle_commands
 
     add_bundle_commands(commands)
