@@ -11,7 +11,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from lakehouse_resources.settings import SettingsError, get_settings
+from lakehouse_resources.settings import LakehouseSettings, SettingsError, get_settings
 
 
 def _pipeline(args: argparse.Namespace) -> int:
@@ -57,8 +57,6 @@ def _pipeline(args: argparse.Namespace) -> int:
 def _dev(args: argparse.Namespace) -> int:
     from lakehouse_standins.shared import port_free, shared_standins
 
-    from lakehouse_cli.home import prepare_dagster_home
-
     settings = get_settings()
     if not port_free(settings.dagster_port):
         # Before anything starts: a second `task dev` leaves nothing behind.
@@ -68,7 +66,7 @@ def _dev(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    env = {**os.environ, "DAGSTER_HOME": str(prepare_dagster_home(settings))}
+    env = {**os.environ, "DAGSTER_HOME": str(_prepare_home_for_dg(settings))}
     command = [
         *(sys.executable, "-m", "dagster", "dev"),
         *("-w", str(settings.root / "workspace.yaml")),
@@ -77,7 +75,8 @@ def _dev(args: argparse.Namespace) -> int:
     with shared_standins(settings) as standins:
         if standins is not None:
             env.update(standins.child_env())
-        return _run_until_signalled([*command, *args.extra], settings.root, env)
+        # Not from the checkout's root, whose `.env` (for `dg dev`) dagster dev would load over ours.
+        return _run_until_signalled([*command, *args.extra], Path(env["DAGSTER_HOME"]), env)
 
 
 def _run_until_signalled(command: list[str], cwd: Path, env: dict[str, str]) -> int:
@@ -109,7 +108,9 @@ def _standins(_: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    with shared_standins(get_settings()) as standins:
+    settings = get_settings()
+    _prepare_home_for_dg(settings)
+    with shared_standins(settings) as standins:
         if standins is None:
             print("no stand-ins: this environment uses the real services")
             return 0
@@ -119,10 +120,17 @@ def _standins(_: argparse.Namespace) -> int:
 
 
 def _home(_: argparse.Namespace) -> int:
-    from lakehouse_cli.home import prepare_dagster_home
-
-    print(prepare_dagster_home(get_settings()))
+    print(_prepare_home_for_dg(get_settings()))
     return 0
+
+
+def _prepare_home_for_dg(settings: LakehouseSettings) -> Path:
+    from lakehouse_cli.home import point_dg_at_local_instance, prepare_dagster_home
+
+    home = prepare_dagster_home(settings)
+    if env_file := point_dg_at_local_instance(settings, home):
+        print(f"DAGSTER_HOME={home} written to {env_file} for `dg dev`", file=sys.stderr)
+    return home
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -138,6 +138,18 @@ def run_pipeline(
     """Materialize `selection` (everything by default) in one run; `say` gets one line per step
     as it starts and ends, `log` (and `say` when verbose) every event of the run."""
     job = pipeline_job(load_all_definitions(settings), selection)
+    return execute_pipeline(job, instance, say=say, log=log, verbose=verbose)
+
+
+def execute_pipeline(
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    *,
+    say: Callable[[str], None] = lambda _line: None,
+    log: TextIO | None = None,
+    verbose: bool = False,
+) -> PipelineResult:
+    """Run `job` in process on a worker thread, watched: see the module's docstring."""
     run_id = make_new_run_id()
     progress = StepProgress(say)
 

@@ -96,12 +96,16 @@ def output_to_log(log: TextIO) -> Iterator[TextIO]:
         stream.flush()
     saved = {fd: os.dup(fd) for fd in (1, 2)}
     console = open(os.dup(saved[1]), "w", buffering=1)  # noqa: SIM115 - closed below
+    streams = sys.stdout, sys.stderr
     try:
         for fd in saved:
             os.dup2(log.fileno(), fd)
+        # Python-level writers too, for when sys.stdout is not fd 1 (a test's capture).
+        sys.stdout = sys.stderr = log
         yield console
     finally:
-        for stream in (sys.stdout, sys.stderr):
+        sys.stdout, sys.stderr = streams
+        for stream in streams:
             stream.flush()
         for fd, original in saved.items():
             os.dup2(original, fd)
