@@ -19,7 +19,14 @@ def _pipeline(args: argparse.Namespace) -> int:
     from lakehouse_standins.shared import shared_standins
 
     from lakehouse_cli.home import local_instance
-    from lakehouse_cli.pipeline import PipelineStopped, format_summary, run_pipeline
+    from lakehouse_cli.pipeline import (
+        PipelineStopped,
+        execute_pipeline,
+        format_summary,
+        load_all_definitions,
+        needs_standins,
+        pipeline_job,
+    )
     from lakehouse_cli.progress import output_to_log
 
     settings = get_settings()
@@ -35,12 +42,15 @@ def _pipeline(args: argparse.Namespace) -> int:
             console.write(line + "\n")
             console.flush()
 
-        standins = stack.enter_context(shared_standins(settings, say=say))
-        if standins is not None:
+        job = pipeline_job(load_all_definitions(settings), selection)
+        standins = stack.enter_context(shared_standins(settings, say=say)) if needs_standins(job) else None
+        if standins is not None and standins.settings_for(settings) != settings:
+            # The stand-ins are on other ports than configured (one was taken): point the resources there.
             settings = standins.settings_for(settings)
+            job = pipeline_job(load_all_definitions(settings), selection)
         instance = stack.enter_context(local_instance(settings))
         try:
-            summary = run_pipeline(settings, instance, selection, say=say, log=log, verbose=args.verbose)
+            summary = execute_pipeline(job, instance, say=say, log=log, verbose=args.verbose)
         except PipelineStopped as stopped:
             say(str(stopped))
             summary = stopped

@@ -126,6 +126,16 @@ def pipeline_job(defs: dg.Definitions, selection: dg.AssetSelection | None) -> d
     return job_defs.resolve_job_def(PIPELINE_JOB)
 
 
+# Assets that run on a stand-in locally: a selection without them starts no stand-in (nor its Spark).
+STANDIN_KINDS = frozenset({"databricks", "dbtcloud"})
+
+
+def needs_standins(job: dg.JobDefinition) -> bool:
+    layer = job.asset_layer
+    kinds = {kind for key in layer.selected_asset_keys for kind in layer.asset_graph.get(key).kinds}
+    return bool(kinds & STANDIN_KINDS)
+
+
 def run_pipeline(
     settings: LakehouseSettings,
     instance: dg.DagsterInstance,

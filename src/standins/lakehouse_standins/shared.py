@@ -65,7 +65,7 @@ class StandinServer:
 
 def wants_standins(settings: LakehouseSettings) -> bool:
     """Only locally, and only for services no real workspace is configured for."""
-    return settings.is_local and not (settings.databricks_host and settings.dbt_cloud_access_url)
+    return settings.uses_databricks_standin or settings.uses_dbt_cloud_standin
 
 
 def registry_dir(settings: LakehouseSettings) -> Path:
