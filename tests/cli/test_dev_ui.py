@@ -42,7 +42,7 @@ def stop(proc: subprocess.Popen[bytes]) -> tuple[int | None, set[int]]:
     except subprocess.TimeoutExpired:
         code = None
     with contextlib.suppress(AssertionError):
-        wait_for(lambda: not any(alive(pid) for pid in family), "every child to stop", 30)
+        wait_for(lambda: not any(alive(pid) for pid in family), "every child to stop", 60)
     survivors = {pid for pid in family if alive(pid)}
     for pid in survivors | ({proc.pid} if code is None else set()):
         with contextlib.suppress(ProcessLookupError):
