@@ -73,6 +73,7 @@ class MonitorListener(StreamingQueryListener):
         self.thresholds = thresholds
         self.streak = 0
         self.assessments: list[Assessment] = []
+        self.terminated = threading.Event()
         self._lock = threading.Lock()
 
     def onQueryStarted(self, event: Any) -> None:
@@ -91,7 +92,7 @@ class MonitorListener(StreamingQueryListener):
         pass
 
     def onQueryTerminated(self, event: Any) -> None:
-        pass
+        self.terminated.set()
 
     def summary(self) -> dict[str, float]:
         """Figures a user can plot over runs (Dagster metadata)."""
@@ -110,6 +111,21 @@ class MonitorListener(StreamingQueryListener):
     def alert_reasons(self) -> list[str]:
         with self._lock:
             return sorted({reason for a in self.assessments for reason in a.reasons})
+
+
+def stop_listening(spark: SparkSession, listener: MonitorListener, wait_seconds: float = 120) -> None:
+    """Remove the listener once the query's last events reached it.
+
+    Events arrive asynchronously (over Spark Connect, on a thread of the client): waiting for the
+    termination event makes the summary complete. Removing a Connect listener while an event is
+    being delivered deadlocks in pyspark 4.3 (`remove` joins the delivering thread under the lock
+    that thread needs), so an undelivered termination ends the session instead.
+    """
+    if listener.terminated.wait(wait_seconds):
+        spark.streams.removeListener(listener)
+    else:
+        print("stream join: the listener got no termination event; ending the session", flush=True)
+        spark.stop()
 
 
 def open_pipes(argv: list[str]) -> contextlib.AbstractContextManager[Any]:
@@ -154,12 +170,12 @@ def main(argv: list[str]) -> int:
         finally:
             if query.isActive:
                 query.stop()
-            spark.streams.removeListener(listener)
+        rows = spark.table(args.staging_impression_clicks_table).count() if pipes is not None else None
+        stop_listening(spark, listener)
         summary = listener.summary()
         reasons = listener.alert_reasons()
         print(f"stream join stopped: {json.dumps(summary, sort_keys=True)}", flush=True)
         if pipes is not None:
-            rows = spark.table(args.staging_impression_clicks_table).count()
             pipes.report_asset_materialization(
                 metadata={"dagster/row_count": rows, "table": args.staging_impression_clicks_table, **summary}
             )
