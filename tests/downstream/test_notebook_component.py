@@ -64,7 +64,7 @@ def test_declared_notebook_and_python_job_materialize_on_the_standin(
         # the local graph pointed at "any workspace that speaks the API", as a user would
         url = standin.url
         clean_env.setenv("DATABRICKS_HOST", url)
-        clean_env.setenv("DATABRICKS_TOKEN", "dapi-local-test")
+        clean_env.setenv("DATABRICKS_TOKEN", local_settings.standin_token)  # the token it requires
         clean_env.setenv("DATABRICKS_CLUSTER_ID", "standin-cluster")
         settings = get_settings()
         defs = build_downstream_defs(settings)

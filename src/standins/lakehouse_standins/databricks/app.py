@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from lakehouse_resources.settings import LOCAL_STANDIN_CLUSTER_ID
 from starlette.applications import Starlette
 
 from lakehouse_standins.databricks import deployed_jobs, jobs, pipelines, volumes
+from lakehouse_standins.databricks.auth import require_token
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
 from lakehouse_standins.databricks.spark_runtime import ExternalSpark, SparkRuntime, SparkServer
 from lakehouse_standins.databricks.tasks import TaskLauncher
 from lakehouse_standins.http import BackgroundServer, Recorder, with_recorder
 
-DEFAULT_CLUSTER_ID = "standin-cluster"
+DEFAULT_CLUSTER_ID = LOCAL_STANDIN_CLUSTER_ID
 DEFAULT_VOLUME = "main/lakehouse/pipes"
 
 
@@ -34,6 +37,7 @@ def create_databricks_app(
     warehouse_path: Path,
     recorder: Recorder,
     *,
+    token: str,
     code_roots: Iterable[Path] = (),
     clusters: Iterable[str] = (DEFAULT_CLUSTER_ID,),
     known_volumes: Iterable[str] = (DEFAULT_VOLUME,),
@@ -68,7 +72,7 @@ def create_databricks_app(
         ]
     )
     app.state.databricks = StandinState(job_api, vols, spark, deployed, pipeline_api)
-    return with_recorder(app, recorder)
+    return with_recorder(require_token(app, token), recorder)
 
 
 class DatabricksStandin:
@@ -78,6 +82,7 @@ class DatabricksStandin:
     `<state_dir>/spark`) that starts in the background with the stand-in, so the JVM's 7-10 s
     overlap whatever runs before the first Databricks task, and stops with it. `spark_remote`
     (an `sc://` URL) uses a server someone else owns instead, as the tests' shared one.
+    Every API call needs `Authorization: Bearer <token>`, as on a workspace.
     """
 
     def __init__(
@@ -87,6 +92,7 @@ class DatabricksStandin:
         *,
         port: int = 0,
         recorder: Recorder | None = None,
+        token: str | None = None,
         code_roots: Iterable[Path] = (),
         clusters: Iterable[str] = (DEFAULT_CLUSTER_ID,),
         known_volumes: Iterable[str] = (DEFAULT_VOLUME,),
@@ -98,10 +104,13 @@ class DatabricksStandin:
         spark = (
             ExternalSpark(spark_remote) if spark_remote else SparkRuntime(spark_dir or state_dir / "spark")
         )
+        # The token clients must send; a test that names none gets a random one (`standin.token`).
+        self.token = token or secrets.token_urlsafe(24)
         app = create_databricks_app(
             state_dir,
             warehouse_path,
             self.recorder,
+            token=self.token,
             code_roots=code_roots,
             clusters=clusters,
             known_volumes=known_volumes,
