@@ -30,7 +30,7 @@ def deployed(
     with DatabricksStandin(
         tmp / "standin", warehouse, code_roots=[BUNDLE], known_volumes=volumes, spark_remote=spark_remote
     ) as standin:
-        sdk = WorkspaceClient(config=Config(host=standin.url, token="test", retry_timeout_seconds=10))
+        sdk = WorkspaceClient(config=Config(host=standin.url, token=standin.token, retry_timeout_seconds=10))
         deploy(sdk, build_resources(BUNDLE, "local"), bundle="lakehouse", target="local")
         upload_sample_feeds(sdk, BUNDLE, load_bundle(BUNDLE).target("local"))
         yield standin, sdk

@@ -90,7 +90,11 @@ def empty_standin(tmp_path: Path, local_settings: LakehouseSettings) -> Iterator
     warehouse = write_sample_warehouse(tmp_path / "warehouse.duckdb")
     port = local_settings.databricks_standin_port
     with DatabricksStandin(
-        tmp_path / "standin", warehouse, port=port, spark_remote="sc://127.0.0.1:9"
+        tmp_path / "standin",
+        warehouse,
+        port=port,
+        token=local_settings.standin_token,
+        spark_remote="sc://127.0.0.1:9",
     ) as standin:
         yield standin
 
