@@ -9,17 +9,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-from lakehouse_resources.settings import SettingsError, get_settings
+from lakehouse_resources.settings import LakehouseSettings, SettingsError, get_settings
 
 
 def _pipeline(_: argparse.Namespace) -> int:
     from lakehouse_standins.local import local_standins
 
+    from lakehouse_cli.bundle import deploy_before_run
     from lakehouse_cli.home import local_instance
     from lakehouse_cli.pipeline import format_summary, run_pipeline
 
     settings = get_settings()
     with local_standins(settings), local_instance(settings) as instance:
+        deployed = deploy_before_run(settings)
+        if deployed:
+            print(deployed)
         summary = run_pipeline(settings, instance)
     print(format_summary(summary))
     return 0 if summary.success else 1
@@ -57,7 +61,21 @@ def _dev(args: argparse.Namespace) -> int:
             print(
                 f"stand-ins: {', '.join(standins.started)} on {standins.databricks_url}, {standins.dbt_cloud_url}"
             )
+        _deploy_bundle_for_dev(settings)
         return _run_until_signalled([*command, *args.extra], settings.root, env)
+
+
+def _deploy_bundle_for_dev(settings: LakehouseSettings) -> None:
+    from lakehouse_cli.bundle import BundleBuildError, deploy_before_run
+
+    try:
+        deployed = deploy_before_run(settings)
+    except (BundleBuildError, ValueError) as exc:
+        # The UI still starts: the domains assets then fail naming what is not deployed.
+        print(f"bundle deploy failed, the domains location's jobs are not deployed:\n{exc}", file=sys.stderr)
+    else:
+        if deployed:
+            print(deployed)
 
 
 def _run_until_signalled(command: list[str], cwd: Path, env: dict[str, str]) -> int:

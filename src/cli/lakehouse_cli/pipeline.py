@@ -16,6 +16,7 @@ from lakehouse_resources.settings import LakehouseSettings
 
 
 def load_all_definitions(settings: LakehouseSettings) -> dg.Definitions:
+    from lakehouse_domains.defs.build import build_domains_defs
     from lakehouse_downstream.defs.build import build_downstream_defs
     from lakehouse_ingestion.defs.build import build_ingestion_defs
     from lakehouse_transformation.defs.build import build_transformation_defs
@@ -24,6 +25,7 @@ def load_all_definitions(settings: LakehouseSettings) -> dg.Definitions:
         build_ingestion_defs(settings),
         build_transformation_defs(settings),
         build_downstream_defs(settings),
+        build_domains_defs(settings),
     )
 
 
