@@ -18,6 +18,7 @@ def _pipeline(args: argparse.Namespace) -> int:
     import dagster as dg
     from lakehouse_standins.shared import shared_standins
 
+    from lakehouse_cli.bundle import deploy_before_run
     from lakehouse_cli.dbt_cloud import prepare_state
     from lakehouse_cli.home import local_instance
     from lakehouse_cli.pipeline import (
@@ -52,6 +53,8 @@ def _pipeline(args: argparse.Namespace) -> int:
             # The stand-ins are on other ports than configured (one was taken): point the resources there.
             settings = standins.settings_for(settings)
             job = pipeline_job(load_all_definitions(settings), selection)
+        if standins is not None and (deployed := deploy_before_run(settings)):
+            say(deployed)
         instance = stack.enter_context(local_instance(settings))
         try:
             summary = execute_pipeline(job, instance, say=say, log=log, verbose=args.verbose)
@@ -92,8 +95,23 @@ def _dev(args: argparse.Namespace) -> int:
         if standins is not None:
             env.update(standins.child_env())
         prepare_state(standins.settings_for(settings) if standins is not None else settings)
+        if standins is not None:
+            _deploy_bundle_for_dev(standins.settings_for(settings))
         # Not from the checkout's root, whose `.env` (for `dg dev`) dagster dev would load over ours.
         return _run_until_signalled([*command, *args.extra], Path(env["DAGSTER_HOME"]), env)
+
+
+def _deploy_bundle_for_dev(settings: LakehouseSettings) -> None:
+    from lakehouse_cli.bundle import BundleBuildError, deploy_before_run
+
+    try:
+        deployed = deploy_before_run(settings)
+    except (BundleBuildError, ValueError) as exc:
+        # The UI still starts: the domains assets then fail naming what is not deployed.
+        print(f"bundle deploy failed, the domains location's jobs are not deployed:\n{exc}", file=sys.stderr)
+    else:
+        if deployed:
+            print(deployed)
 
 
 def _run_until_signalled(command: list[str], cwd: Path, env: dict[str, str]) -> int:

@@ -33,6 +33,7 @@ _QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def load_all_definitions(settings: LakehouseSettings) -> dg.Definitions:
+    from lakehouse_domains.defs.build import build_domains_defs
     from lakehouse_downstream.defs.build import build_downstream_defs
     from lakehouse_ingestion.defs.build import build_ingestion_defs
     from lakehouse_transformation.defs.build import build_transformation_defs
@@ -41,6 +42,7 @@ def load_all_definitions(settings: LakehouseSettings) -> dg.Definitions:
         build_ingestion_defs(settings),
         build_transformation_defs(settings),
         build_downstream_defs(settings),
+        build_domains_defs(settings),
     )
 
 
