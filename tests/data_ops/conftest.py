@@ -26,9 +26,8 @@ def _listening(port: int) -> bool:
 
 
 @pytest.fixture(scope="session")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    from pyspark.sql import SparkSession
-
+def spark_remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The server's `sc://` URL, for child processes (`spark-pipelines`) that connect themselves."""
     home = Path(pyspark.__file__).parent
     state = tmp_path_factory.mktemp("spark")
     port = free_port()
@@ -59,9 +58,16 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
                     f"Spark Connect did not start: {(state / 'server.log').read_text()[-2000:]}"
                 )
             time.sleep(0.5)
-        session = SparkSession.builder.remote(f"sc://127.0.0.1:{port}").getOrCreate()
-        yield session
-        session.stop()
+        yield f"sc://127.0.0.1:{port}"
     finally:
         stop_group(server)
         assert server.poll() is not None, "the Spark Connect server outlived the test session"
+
+
+@pytest.fixture(scope="session")
+def spark(spark_remote: str) -> Iterator[object]:
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.builder.remote(spark_remote).getOrCreate()
+    yield session
+    session.stop()
