@@ -10,6 +10,9 @@ import pytest
 from lakehouse_resources.settings import LakehouseSettings, get_settings
 from testsupport import REPO, free_port
 
+# One Spark Connect server per test session: fixtures `spark_runtime`, `spark_remote`, `spark`.
+pytest_plugins = ["spark_support"]
+
 SETTING_PREFIXES = ("LAKEHOUSE_", "DATABRICKS_", "DBT_CLOUD_", "DAGSTER_HOME")
 
 

@@ -56,15 +56,15 @@ def test_the_same_name_declared_twice_is_rejected(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_declared_notebook_and_python_job_materialize_on_the_standin(
-    local_settings: LakehouseSettings, clean_env: pytest.MonkeyPatch
+    local_settings: LakehouseSettings, clean_env: pytest.MonkeyPatch, spark_remote: str
 ) -> None:
     local_settings.state_dir.mkdir(parents=True, exist_ok=True)
     write_sample_warehouse(local_settings.duckdb_path)
-    with databricks_standin(local_settings, port=0) as standin:
+    with databricks_standin(local_settings, port=0, spark_remote=spark_remote) as standin:
         # the local graph pointed at "any workspace that speaks the API", as a user would
         url = standin.url
         clean_env.setenv("DATABRICKS_HOST", url)
-        clean_env.setenv("DATABRICKS_TOKEN", "dapi-local-test")
+        clean_env.setenv("DATABRICKS_TOKEN", local_settings.standin_token)  # the token it requires
         clean_env.setenv("DATABRICKS_CLUSTER_ID", "standin-cluster")
         settings = get_settings()
         defs = build_downstream_defs(settings)

@@ -52,3 +52,34 @@ def test_replication_streams_become_absolute_file_urls(tmp_path: Path) -> None:
     resolved = resolve_replication(replication, tmp_path)
     assert set(resolved["streams"]) == {f"file://{tmp_path.resolve()}/a.csv", "s3://b/c.csv"}
     assert resolved["source"] == "LOCAL"
+
+
+def test_one_lf_row_in_a_crlf_file_names_the_line_and_the_cause(tmp_path: Path) -> None:
+    path = tmp_path / "raw_payments.csv"
+    path.write_bytes(b"id,order_id,payment_method,amount\r\n1,1,coupon,1\r\n2,1,coupon,2\n3,1,coupon,3\r\n")
+    with pytest.raises(CsvContractError) as err:
+        check_csv(path, PAYMENTS)
+    assert str(err.value) == f"{path}:3: line ends with LF but the file's lines end with CRLF"
+
+
+def test_an_oversized_row_names_the_line_and_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "raw_payments.csv"
+    path.write_bytes(b"id,order_id,payment_method,amount\n1,1,coupon,1\n2,1," + b"x" * 5_000_000 + b",2\n")
+    with pytest.raises(CsvContractError) as err:
+        check_csv(path, PAYMENTS)
+    assert err.value.line == 3
+    assert "row of 5,000,006 bytes is over the 2,000,000-byte limit per row" in err.value.problem
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "raw_payments.csv"
+    path.write_bytes(b"\xef\xbb\xbfid,order_id,payment_method,amount\r\n1,1,coupon,1\r\n")
+    assert check_csv(path, PAYMENTS) == 1
+
+
+def test_a_duplicate_key_names_both_lines(tmp_path: Path) -> None:
+    path = write(tmp_path, "id,order_id,payment_method,amount\n1,1,coupon,1\n2,1,coupon,2\n01,2,coupon,3\n")
+    assert check_csv(path, PAYMENTS) == 3
+    with pytest.raises(CsvContractError) as err:
+        check_csv(path, PAYMENTS, key=["id"])
+    assert str(err.value) == f"{path}:4: duplicate key id=1: lines 2 and 4"

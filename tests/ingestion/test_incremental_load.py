@@ -6,7 +6,7 @@ import duckdb
 import pytest
 from lakehouse_ingestion.csv_contract import CsvContractError
 from lakehouse_ingestion.defs.jaffle_shop_files import blocks
-from lakehouse_ingestion.defs.jaffle_shop_files.duckdb_load import CsvTableLoader
+from lakehouse_ingestion.defs.jaffle_shop_files.duckdb_load import CsvStream, CsvTableLoader
 
 PAYMENTS = {"id": "bigint", "order_id": "bigint", "payment_method": "string", "amount": "bigint"}
 HEADER = "id,order_id,payment_method,amount\n"
@@ -145,3 +145,60 @@ def test_changed_declaration_means_full_reload(tmp_path: Path, con: duckdb.DuckD
     result = loader.load(path, "payments", {**PAYMENTS, "amount": "float"})
     assert (result.incremental, result.row_count) == (False, 11)
     assert con.execute("select typeof(amount) from raw.payments limit 1").fetchone() == ("DOUBLE",)
+
+
+def test_an_appended_duplicate_key_is_refused_naming_both_lines(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    path = tmp_path / "raw_payments.csv"
+    path.write_text(HEADER + rows(1, 101))
+    loader = CsvTableLoader(con, "raw")
+    loader.load(path, "payments", PAYMENTS, key=["id"])
+    with path.open("a") as fh:
+        fh.write(rows(101, 103) + "7,1,coupon,5\n")
+    with pytest.raises(CsvContractError) as err:
+        loader.load(path, "payments", PAYMENTS, key=["id"])
+    assert str(err.value) == f"{path}:104: duplicate key id=7: lines 8 and 104"
+    assert len(table(con)) == 100
+    # Fixed, the rows are appended as usual.
+    path.write_text(HEADER + rows(1, 104))
+    result = loader.load(path, "payments", PAYMENTS, key=["id"])
+    assert (result.incremental, result.rows_loaded, result.row_count) == (True, 3, 103)
+
+
+def test_a_byte_order_mark_loads_and_appends(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    path = tmp_path / "raw_payments.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + (HEADER + rows(1, 11)).encode())
+    loader = CsvTableLoader(con, "raw")
+    assert loader.load(path, "payments", PAYMENTS).row_count == 10
+    with path.open("a") as fh:
+        fh.write(rows(11, 13))
+    result = loader.load(path, "payments", PAYMENTS)
+    assert (result.incremental, result.row_count) == (True, 12)
+
+
+def test_loads_together_change_every_table_or_none(tmp_path: Path, con: duckdb.DuckDBPyConnection) -> None:
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text(HEADER + rows(1, 11))
+    bad.write_text(HEADER + rows(1, 11))
+    loader = CsvTableLoader(con, "raw")
+    streams = [CsvStream(good, "good", PAYMENTS, ["id"]), CsvStream(bad, "bad", PAYMENTS, ["id"])]
+    loader.load_all(streams)
+    good.write_text(HEADER + rows(1, 21))
+    bad.write_text(HEADER + rows(1, 5) + "5,2,coupon,oops\n")
+    with pytest.raises(CsvContractError, match=r"bad.csv:6: column amount"):
+        loader.load_all(streams)
+    assert (len(table(con, "good")), len(table(con, "bad"))) == (10, 10)
+
+
+def test_an_empty_file_never_replaces_rows_under_a_shrink_limit(
+    tmp_path: Path, con: duckdb.DuckDBPyConnection
+) -> None:
+    path = tmp_path / "raw_payments.csv"
+    path.write_text(HEADER + rows(1, 11))
+    loader = CsvTableLoader(con, "raw")
+    loader.load(path, "payments", PAYMENTS, max_shrink=1.0)
+    path.write_text(HEADER)
+    with pytest.raises(CsvContractError, match=r"0 rows would replace the 10 rows of raw\.payments"):
+        loader.load(path, "payments", PAYMENTS, max_shrink=1.0)
+    assert len(table(con)) == 10

@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import databricks.sdk
 import pytest
+from databricks.sdk.service import jobs
 from lakehouse_resources.databricks import (
     DatabricksTaskSpec,
     LakehouseDatabricksClient,
@@ -29,13 +30,19 @@ REVENUE_CHECK = "prices_are_not_negative"
 
 
 @pytest.fixture
-def standin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[DatabricksStandin]:
+def standin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spark_remote: str
+) -> Iterator[DatabricksStandin]:
     for name in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CONFIG_PROFILE", "LAKEHOUSE_ENV"):
         monkeypatch.delenv(name, raising=False)
     warehouse = write_sample_warehouse(tmp_path / "warehouse.duckdb")
     entries = {":".join(WHEEL_ENTRY): NOTEBOOKS / "fact_virtual_revenue.py"}
     with DatabricksStandin(
-        tmp_path / "standin", warehouse, code_roots=[NOTEBOOKS], wheel_entries=entries
+        tmp_path / "standin",
+        warehouse,
+        code_roots=[NOTEBOOKS],
+        wheel_entries=entries,
+        spark_remote=spark_remote,
     ) as s:
         yield s
     assert s.volume_files() == [], "temporary Pipes files were left on the volume"
@@ -55,6 +62,8 @@ def client_for(
         "message_grace_seconds": 0.5,
         "cancel_wait_seconds": 10,
         "retry_timeout_seconds": 20,
+        "token_file": None,
+        "token": standin.token,
     }
     return databricks_client_from_settings(settings, **{**fast, **overrides})
 
@@ -137,9 +146,11 @@ def test_every_compute_and_task_type_materializes(standin: DatabricksStandin, co
 
     [submit] = standin.recorder.matching("POST", "/api/2.2/jobs/runs/submit")
     [sent] = submit.json()["tasks"]
-    assert sent["tags"]["dagster/run-id"] == result.run_id, "tags must stay on the task"
+    assert jobs.SubmitTask.from_dict(sent).as_dict() == sent, "only fields the Jobs API defines"
+    assert result.run_id.split("-")[0] in submit.json()["run_name"]
     if compute is DatabricksCompute.JOB_CLUSTER:
         assert sent["new_cluster"]["spark_env_vars"]["LAKEHOUSE_SEGMENT"] == "vip"
+        assert sent["new_cluster"]["custom_tags"]["dagster_run-id"] == result.run_id
     if compute is DatabricksCompute.EXISTING_CLUSTER:
         assert sent["existing_cluster_id"] == DEFAULT_CLUSTER_ID
 
@@ -197,18 +208,29 @@ def assert_process_group_gone(pgid: int) -> None:
 def test_terminating_the_dagster_run_cancels_databricks_and_fails_the_step(standin) -> None:
     standin.script_run(RunFault.HANG)
     pids: list[int] = []
+    errors: list[BaseException] = []
 
     def interrupt_when_running() -> None:
-        pids.append(wait_for_running_child(standin))
+        try:
+            pids.append(wait_for_running_child(standin))
+        except BaseException as exc:  # reported by the test below, not lost with the thread
+            errors.append(exc)
+            return
         # What `dagster run terminate` does to a run worker: SIGINT, turned by Dagster into
         # DagsterExecutionInterruptedError inside the step.
         os.kill(os.getpid(), signal.SIGINT)
 
     interrupter = threading.Thread(target=interrupt_when_running, daemon=True)
     interrupter.start()
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    # A bounded run: should the interrupt never come, the step ends by timeout, not after an hour.
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", timeout_seconds=60))
     interrupter.join(5)
 
+    assert errors == [], f"the interrupting thread failed: {errors}"
+    assert not interrupter.is_alive()
+    assert "did not finish within" not in step_error(result), (
+        "the step timed out instead of being interrupted"
+    )
     assert not result.success, "an interrupted step must not report success"
     assert standin.recorder.matching("POST", "/api/2.*/jobs/runs/cancel")
     [run] = standin.runs
@@ -244,11 +266,70 @@ def test_429_and_503_are_retried(standin) -> None:
 
 
 def test_slow_api_responses_are_waited_for(standin) -> None:
-    standin.recorder.add_fault(Fault("GET", "/api/2.2/jobs/runs/get", delay_seconds=0.5, times=3))
-    standin.recorder.add_fault(Fault("PUT", "/api/2.0/fs/files/*", delay_seconds=0.5))
+    slow_get = standin.recorder.add_fault(Fault("GET", "/api/2.2/jobs/runs/get", delay_seconds=0.5, times=3))
+    slow_put = standin.recorder.add_fault(Fault("PUT", "/api/2.0/fs/files/*", delay_seconds=0.5))
     result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
 
     assert result.success
+    assert (slow_get.hits, slow_put.hits) == (3, 1), "the delays were not all injected"
+
+
+def test_a_500_while_reading_the_run_is_retried_and_the_run_succeeds(standin) -> None:
+    flaky = standin.recorder.add_fault(Fault("GET", "/api/2.2/jobs/runs/get", status=500, times=2))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+
+    assert result.success
+    assert flaky.hits == 2
+    assert not standin.recorder.matching("POST", "/api/2.*/jobs/runs/cancel"), "a healthy run was cancelled"
+    [run] = standin.runs
+    assert run.result_state == "SUCCESS"
+
+
+def test_a_wrong_request_while_reading_the_run_fails_at_once(standin) -> None:
+    refused = standin.recorder.add_fault(
+        Fault(
+            "GET",
+            "/api/2.2/jobs/runs/get",
+            status=400,
+            times=1000,
+            body={"error_code": "INVALID_PARAMETER_VALUE", "message": "run_id is invalid"},
+        )
+    )
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+
+    assert not result.success
+    assert "InvalidParameterValue: run_id is invalid" in step_error(result)
+    # one read for the run, one by the cancel that follows the failure
+    assert refused.hits <= 2
+
+
+def test_a_notebooks_printed_output_reaches_the_dagster_logs(standin, tmp_path) -> None:
+    path = notebook_file(
+        tmp_path,
+        "chatty",
+        """
+        from dagster_pipes import (PipesDatabricksNotebookWidgetsParamsLoader,
+            PipesUnityCatalogVolumesContextLoader, PipesUnityCatalogVolumesMessageWriter, open_dagster_pipes)
+        with open_dagster_pipes(context_loader=PipesUnityCatalogVolumesContextLoader(),
+                message_writer=PipesUnityCatalogVolumesMessageWriter(interval=0.1),
+                params_loader=PipesDatabricksNotebookWidgetsParamsLoader(dbutils.widgets)) as pipes:
+            print("printed by the notebook")
+            pipes.log.info("logged through pipes")
+            pipes.report_asset_check(check_name="customers_have_value", passed=True)
+        """,
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        [databricks_asset(DatabricksTaskSpec.notebook(path), CUSTOMER_CHECK)],
+        resources={"databricks": client_for(standin, DatabricksCompute.SERVERLESS)},
+        instance=instance,
+        raise_on_error=False,
+    )
+
+    assert result.success
+    messages = "\n".join(entry.user_message for entry in instance.all_logs(result.run_id))
+    assert "printed by the notebook" in messages
+    assert "logged through pipes" in messages
 
 
 def test_a_persistent_500_fails_with_a_clear_error(standin) -> None:
@@ -286,6 +367,40 @@ def test_a_failed_cluster_start_fails_the_step(standin) -> None:
 
     assert not result.success
     assert "the cluster could not be started" in step_error(result)
+
+
+def test_a_standin_that_is_not_running_fails_at_once_naming_the_command(tmp_path, monkeypatch) -> None:
+    from testsupport import free_port
+
+    settings = get_settings(duckdb_path_override=tmp_path / "w.duckdb", databricks_standin_port=free_port())
+    client = databricks_client_from_settings(settings)
+    task, check = TASKS["notebook"]
+    result = dg.materialize(
+        [databricks_asset(task, check)], resources={"databricks": client}, raise_on_error=False
+    )
+
+    assert not result.success
+    error = step_error(result)
+    assert f"Nothing answers at {settings.databricks_standin_url}" in error
+    assert "task standins" in error
+    assert "existing Unity Catalog Volume" not in error
+
+
+def test_an_unreachable_workspace_fails_naming_the_host_within_the_retry_budget(tmp_path) -> None:
+    from testsupport import free_port
+
+    host = f"http://127.0.0.1:{free_port()}"
+    client = LakehouseDatabricksClient(host=host, token="t", retry_timeout_seconds=1)
+    task, check = TASKS["notebook"]
+    result = dg.materialize(
+        [databricks_asset(task, check)], resources={"databricks": client}, raise_on_error=False
+    )
+
+    assert not result.success
+    error = step_error(result)
+    assert f"Cannot reach the Databricks workspace at {host}" in error
+    assert "after 1 s of retries" in error
+    assert "existing Unity Catalog Volume" not in error
 
 
 def test_an_empty_databricks_token_still_reaches_the_standin(standin, monkeypatch) -> None:
@@ -331,7 +446,7 @@ def submitted_task(spec: DatabricksTaskSpec, compute: DatabricksCompute) -> dict
         BOOTSTRAP,
         run_name="r",
         task_key="k",
-        tags={"t": "1"},
+        tags={"dagster/run-id": "1"},
         timeout_seconds=60,
         idempotency_token="i",
     )
@@ -354,7 +469,9 @@ def test_a_notebook_gets_pipes_parameters_env_and_widgets_in_every_mode(compute)
         assert task["new_cluster"]["spark_env_vars"]["SEGMENT"] == "vip"
     else:
         assert widgets["SEGMENT"] == "vip"
-    assert task["tags"] == {"t": "1"}
+    assert "tags" not in task, "runs/submit has no task tags"
+    if compute is DatabricksCompute.JOB_CLUSTER:
+        assert task["new_cluster"]["custom_tags"] == {"dagster_run-id": "1"}
 
 
 @pytest.mark.parametrize("compute", list(DatabricksCompute))

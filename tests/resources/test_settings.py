@@ -69,3 +69,69 @@ def test_alert_links_point_at_the_ui(clean_env: pytest.MonkeyPatch) -> None:
     assert get_settings().ui_url == "http://127.0.0.1:3100"
     clean_env.setenv("LAKEHOUSE_UI_URL", "https://dagster.example.com/")
     assert get_settings().ui_url == "https://dagster.example.com"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("LAKEHOUSE_DATABRICKS_STANDIN_PORT", "70000", "less than or equal to 65535"),
+        ("LAKEHOUSE_DBT_CLOUD_STANDIN_PORT", "0", "greater than or equal to 1"),
+        ("DAGSTER_PORT", "99999", "less than or equal to 65535"),
+        ("DATABRICKS_HOST", "not a url", "expected an http(s) URL"),
+        ("DBT_CLOUD_ACCESS_URL", "cloud.getdbt.com", "expected an http(s) URL"),
+        ("LAKEHOUSE_ALERT_WEBHOOK_URL", "ftp://hooks.example.com/x", "expected an http(s) URL"),
+        ("LAKEHOUSE_UI_URL", "http://127.0.0.1:70000", "invalid port number"),
+    ],
+)
+def test_bad_ports_and_urls_name_the_variable(
+    clean_env: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    clean_env.setenv(variable, value)
+    with pytest.raises(SettingsError) as err:
+        get_settings()
+    message = str(err.value)
+    assert message.startswith(f"Invalid Lakehouse settings: {variable}: ")
+    assert expected in message
+    assert "Traceback" not in message
+
+
+def test_a_bare_workspace_host_gets_https_as_the_sdk_assumes(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("DATABRICKS_HOST", "adb-123.4.azuredatabricks.net/")
+    settings = get_settings()
+    assert settings.databricks_workspace_url == "https://adb-123.4.azuredatabricks.net"
+    assert settings.databricks_hostname == "adb-123.4.azuredatabricks.net"
+
+
+def test_empty_variables_mean_unset(clean_env: pytest.MonkeyPatch) -> None:
+    # dagster_databricks sets DATABRICKS_TOKEN="" on import; an empty port or host is no value either.
+    for name in ("DATABRICKS_TOKEN", "DATABRICKS_HOST", "DAGSTER_PORT", "DBT_CLOUD_ACCOUNT_ID"):
+        clean_env.setenv(name, "")
+    settings = get_settings()
+    assert settings.databricks_token is None
+    assert settings.databricks_workspace_url == settings.databricks_standin_url
+    assert settings.dagster_port == 3000
+
+
+def test_local_dbt_cloud_target_is_the_standin_with_the_checkout_token(
+    clean_env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    clean_env.setenv("LAKEHOUSE_DUCKDB_PATH", str(tmp_path / "state" / "warehouse.duckdb"))
+    settings = get_settings()
+    target = settings.dbt_cloud_target()
+    assert (target.account_id, target.project_id, target.environment_id) == (1, 1, 1)
+    assert target.access_url == settings.dbt_cloud_standin_url
+    token_file = tmp_path / "state" / "standin-token"
+    assert target.token == token_file.read_text() == get_settings().standin_token
+    assert len(target.token) >= 32
+    assert token_file.stat().st_mode & 0o077 == 0, "the token file must be private"
+
+
+def test_production_dbt_cloud_target_names_what_is_missing(clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("LAKEHOUSE_ENV", "dev")
+    clean_env.setenv("DATABRICKS_HOST", "https://example.cloud.databricks.com")
+    clean_env.setenv("DATABRICKS_HTTP_PATH", "/sql/1.0/warehouses/abc")
+    clean_env.setenv("DBT_CLOUD_ACCOUNT_ID", "7")
+    with pytest.raises(
+        SettingsError, match="needs DBT_CLOUD_TOKEN, DBT_CLOUD_PROJECT_ID, DBT_CLOUD_ENVIRONMENT_ID"
+    ):
+        get_settings().dbt_cloud_target()

@@ -8,10 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+import httpx
 import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
-from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceConflict, ResourceDoesNotExist
+from databricks.sdk.errors import (
+    InvalidParameterValue,
+    NotFound,
+    PermissionDenied,
+    ResourceConflict,
+    ResourceDoesNotExist,
+)
 from databricks.sdk.service import compute, jobs
 from lakehouse_standins.databricks import DEFAULT_CLUSTER_ID, DatabricksStandin, RunFault
 from lakehouse_standins.databricks.sample import write_sample_warehouse
@@ -20,15 +27,17 @@ VOLUME = "/Volumes/main/lakehouse/pipes"
 
 
 @pytest.fixture
-def standin(tmp_path: Path) -> Iterator[DatabricksStandin]:
+def standin(tmp_path: Path, spark_remote: str) -> Iterator[DatabricksStandin]:
     warehouse = write_sample_warehouse(tmp_path / "warehouse.duckdb")
-    with DatabricksStandin(tmp_path / "standin", warehouse, code_roots=[tmp_path / "code"]) as s:
+    with DatabricksStandin(
+        tmp_path / "standin", warehouse, code_roots=[tmp_path / "code"], spark_remote=spark_remote
+    ) as s:
         yield s
 
 
 @pytest.fixture
 def sdk(standin: DatabricksStandin) -> WorkspaceClient:
-    return WorkspaceClient(config=Config(host=standin.url, token="test", retry_timeout_seconds=10))
+    return WorkspaceClient(config=Config(host=standin.url, token=standin.token, retry_timeout_seconds=10))
 
 
 def code(tmp_path: Path, name: str, body: str) -> str:
@@ -253,3 +262,41 @@ def test_every_request_is_logged(standin, sdk) -> None:
         ("GET", "/api/2.1/clusters/get", 200),
         ("GET", f"/api/2.0/fs/files{VOLUME}/missing", 404),
     ]
+
+
+def test_the_api_requires_the_configured_token(standin, tmp_path) -> None:
+    stranger = WorkspaceClient(config=Config(host=standin.url, token="guessed", retry_timeout_seconds=5))
+
+    with pytest.raises(PermissionDenied, match="Invalid access token"):
+        stranger.clusters.get(DEFAULT_CLUSTER_ID)
+    response = httpx.post(f"{standin.url}/api/2.2/jobs/runs/submit", json={"tasks": []})
+    assert response.status_code == 401
+    assert response.json()["error_code"] == "UNAUTHENTICATED"
+    assert standin.runs == []
+
+
+def test_a_submit_that_is_not_json_is_refused(standin, tmp_path) -> None:
+    # What any web page can send to 127.0.0.1 without a CORS preflight.
+    body = '{"run_name": "x", "tasks": [{"task_key": "t", "notebook_task": {"notebook_path": "/x"}}]}'
+    response = httpx.post(
+        f"{standin.url}/api/2.2/jobs/runs/submit",
+        content=body,
+        headers={"Authorization": f"Bearer {standin.token}", "Content-Type": "text/plain"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "MALFORMED_REQUEST"
+    assert standin.runs == []
+
+
+def test_fields_the_api_does_not_define_are_dropped(standin, sdk, tmp_path) -> None:
+    path = code(tmp_path, "nb", "")
+    task = {"task_key": "t", "notebook_task": {"notebook_path": path}, "tags": {"team": "data"}}
+    run_id = sdk.api_client.do("POST", "/api/2.2/jobs/runs/submit", body={"run_name": "x", "tasks": [task]})[
+        "run_id"
+    ]
+    done = wait_until_done(sdk, run_id)
+
+    [echoed] = sdk.api_client.do("GET", "/api/2.2/jobs/runs/get", query={"run_id": run_id})["tasks"]
+    assert done.result == jobs.RunResultState.SUCCESS
+    assert "tags" not in echoed, "a task has no tags field in the Jobs API"

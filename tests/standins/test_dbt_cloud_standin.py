@@ -37,7 +37,7 @@ def dbtc_api_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DbtCl
 
 @pytest.fixture
 def dbtc_http(dbtc_api_standin: DbtCloudStandin) -> Iterator[httpx.Client]:
-    headers = {"Authorization": "Token any"}
+    headers = {"Authorization": f"Token {dbtc_api_standin.config.token}"}
     with httpx.Client(base_url=dbtc_api_standin.api_url, headers=headers, timeout=30) as client:
         yield client
     dbtc_api_standin.recorder.faults.clear()
@@ -48,7 +48,7 @@ def dbtc_http(dbtc_api_standin: DbtCloudStandin) -> Iterator[httpx.Client]:
 def dbtc_client(dbtc_api_standin: DbtCloudStandin) -> DbtCloudWorkspaceClient:
     return DbtCloudWorkspaceClient(
         account_id=1,
-        token="any",
+        token=dbtc_api_standin.config.token,
         access_url=dbtc_api_standin.url,
         request_max_retries=3,
         request_retry_delay=0.05,
@@ -70,6 +70,7 @@ def test_responses_use_the_dbt_cloud_envelope(
     ok = dbtc_http.get("").json()
     missing = dbtc_http.get("/jobs/999")
     anonymous = httpx.get(f"{dbtc_api_standin.api_url}/jobs")
+    stranger = httpx.get(f"{dbtc_api_standin.api_url}/jobs", headers={"Authorization": "Token guessed"})
 
     assert set(ok) == {"status", "data", "extra"}
     assert set(ok["status"]) == {"code", "is_success", "user_message", "developer_message"}
@@ -79,6 +80,8 @@ def test_responses_use_the_dbt_cloud_envelope(
     assert missing.json()["status"]["is_success"] is False
     assert missing.json()["data"] is None
     assert anonymous.status_code == 401
+    assert stranger.status_code == 401, "only the configured token is accepted"
+    assert stranger.json()["data"] is None
 
 
 def test_job_listing_pages_with_totals(dbtc_http: httpx.Client) -> None:
@@ -194,10 +197,35 @@ def test_jobs_and_runs_survive_a_restart(tmp_path: Path) -> None:
         created = httpx.post(
             f"{first.api_url}/jobs",
             json={"name": "DAGSTER_ADHOC_JOB__1__1"},
-            headers={"Authorization": "Token t"},
+            headers={"Authorization": f"Token {config.token}"},
         )
     with DbtCloudStandin(config) as second:
-        jobs = httpx.get(f"{second.api_url}/jobs", headers={"Authorization": "Token t"}).json()["data"]
+        headers = {"Authorization": f"Token {config.token}"}
+        jobs = httpx.get(f"{second.api_url}/jobs", headers=headers).json()["data"]
 
     assert created.status_code == 201
     assert created.json()["data"]["id"] in [job["id"] for job in jobs]
+
+
+def test_only_the_last_runs_keep_their_folders(tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    config = StandinConfig(
+        project_dir=KAIZEN_WARS_DIR, work_dir=tmp_path / "standin", duckdb_path=warehouse, keep_runs=2
+    )
+    with DbtCloudStandin(config) as standin:
+        client = DbtCloudWorkspaceClient(
+            account_id=1,
+            token=config.token,
+            access_url=standin.url,
+            request_max_retries=3,
+            request_retry_delay=0.05,
+            request_timeout=30,
+        )
+        for _ in range(2):
+            run_id = client.trigger_job_run(1, steps_override=["dbt --version"])["id"]
+            client.poll_run(run_id, poll_interval=0.2, poll_timeout=60)
+        kept = sorted(int(p.name) for p in (config.work_dir / "runs").iterdir())
+        oldest = client.get_run_details(1)
+
+    assert kept == [2]
+    assert oldest["status"] == RunStatus.SUCCESS, "a pruned run keeps its record"

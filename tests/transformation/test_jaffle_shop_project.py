@@ -1,5 +1,6 @@
 """The dbt manifest is parsed once and reused; a changed model is noticed."""
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -32,7 +33,11 @@ def test_a_changed_model_triggers_a_new_parse(project_copy: DbtProject) -> None:
     prepare_if_stale(project_copy)
     manifest = project_copy.manifest_path
     model = project_copy.project_dir / "models" / "marts" / "customers.sql"
-    later = manifest.stat().st_mtime + 5
-    os.utime(model, (later, later))
+    model.write_text(model.read_text() + "\n-- edited after the last parse\n")
+    # The edit is newer than the manifest however fast the first parse was: date the manifest back.
+    edited = model.stat().st_mtime
+    os.utime(manifest, (edited - 60, edited - 60))
     prepare_if_stale(project_copy)
-    assert manifest.stat().st_mtime >= later - 1
+    assert manifest.stat().st_mtime >= edited  # written again, so no longer older than the project
+    nodes = json.loads(manifest.read_text())["nodes"]
+    assert "edited after the last parse" in nodes["model.jaffle_shop.customers"]["raw_code"]

@@ -5,13 +5,14 @@ Each location's builder returns `apply_lakehouse_policy(defs, location=..., sett
 - gives every asset downstream of ingestion (any asset with an upstream dependency) a condition
   that runs it after its dependencies update, never while it or a dependency is in progress, and
   never while a blocking (error-severity) check on a dependency is failing;
-- gives every materializable asset a freshness policy: the seed's where it names one, the asset's
-  own where it declares one, the default otherwise;
-- adds the location's automation condition sensors (one per kind, on by default) and its
-  run-failure sensor.
+- gives every materializable asset a freshness policy: the seed's where it names one and its
+  schedule runs, the asset's own where it declares one, the default otherwise;
+- adds automation condition sensors (one per kind, on by default) for the assets that have a
+  condition, and the location's run-failure sensor.
 
-Assets without upstream dependencies are the ingestion roots; schedules run them
-(`lakehouse_ingestion.defs.schedules`), so they carry no condition.
+Assets without upstream dependencies are the ingestion roots; schedules or a user run them
+(`lakehouse_ingestion.defs.schedules`), so they carry no condition and their location gets no
+automation sensor: materializing them in the UI is what sets the rest of the platform going.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import timedelta
 from functools import reduce
 
 import dagster as dg
+from dagster._core.definitions.freshness import TimeWindowFreshnessPolicy
 
 from lakehouse_resources.alerts import (
     Notifier,
@@ -30,6 +32,7 @@ from lakehouse_resources.alerts import (
 )
 from lakehouse_resources.asset_keys import RAW_FACT_VIRTUAL
 from lakehouse_resources.settings import LakehouseSettings
+from lakehouse_resources.specs import map_asset_specs
 
 AC = dg.AutomationCondition
 
@@ -38,16 +41,37 @@ ANY_DEPS_UPDATED_LABEL = "lakehouse_any_deps_updated"
 MANUAL_LABEL = "manual"
 _POLICY_LABELS = frozenset({EAGER_LABEL, ANY_DEPS_UPDATED_LABEL, MANUAL_LABEL})
 
-# Seed 002: the dlt load runs every 5 minutes with a 1-minute lag tolerance. Dagster allows no
-# window under a minute, so there is no room for a warn window below the fail window.
-SEED_FRESHNESS: Mapping[dg.AssetKey, dg.FreshnessPolicy] = {
-    RAW_FACT_VIRTUAL: dg.FreshnessPolicy.time_window(fail_window=timedelta(minutes=1)),
+# Seed 002: the dlt load runs every 5 minutes and may land up to 1 minute late, so a load is
+# overdue 6 minutes after the previous one (a warning when one tick is missed by a minute).
+DLT_INTERVAL = timedelta(minutes=5)
+DLT_LAG = timedelta(minutes=1)
+SCHEDULED_FRESHNESS: Mapping[dg.AssetKey, dg.FreshnessPolicy] = {
+    RAW_FACT_VIRTUAL: dg.FreshnessPolicy.time_window(
+        fail_window=DLT_INTERVAL + DLT_LAG, warn_window=DLT_INTERVAL
+    ),
 }
 # Everything else is expected to refresh at least daily; half a day without an update is worth a
 # look before it becomes a failure.
+DEFAULT_FRESHNESS_FAIL = timedelta(hours=24)
 DEFAULT_FRESHNESS = dg.FreshnessPolicy.time_window(
-    fail_window=timedelta(hours=24), warn_window=timedelta(hours=12)
+    fail_window=DEFAULT_FRESHNESS_FAIL, warn_window=timedelta(hours=12)
 )
+
+
+def scheduled_freshness(settings: LakehouseSettings) -> Mapping[dg.AssetKey, dg.FreshnessPolicy]:
+    """Windows that hold only while the ingestion schedules run (not locally: see `_fits_local`)."""
+    return {} if settings.is_local else SCHEDULED_FRESHNESS
+
+
+def _fits_local(policy: dg.FreshnessPolicy | None) -> bool:
+    """Locally the schedules are off until a developer turns them on (`lakehouse_ingestion.defs.
+    schedules`), so a window shorter than the default (a notebook's hour) would fail soon after
+    `task pipeline` although nothing is late: such windows hold only where the schedules run.
+    """
+    if not isinstance(policy, TimeWindowFreshnessPolicy):
+        return policy is not None
+    return policy.fail_window.to_timedelta() >= DEFAULT_FRESHNESS_FAIL
+
 
 # Automation sensors per kind, so a slow dbt evaluation does not hold up the notebooks or the rest.
 SENSOR_KINDS: Mapping[str, tuple[str, ...]] = {
@@ -115,14 +139,18 @@ def policy_condition(spec: dg.AssetSpec) -> dg.AutomationCondition | None:
     return eager_condition()
 
 
-def policy_freshness(spec: dg.AssetSpec) -> dg.FreshnessPolicy:
-    return SEED_FRESHNESS.get(spec.key) or spec.freshness_policy or DEFAULT_FRESHNESS
+def policy_freshness(spec: dg.AssetSpec, settings: LakehouseSettings) -> dg.AssetSpec:
+    scheduled = scheduled_freshness(settings)
+    if spec.key in scheduled:
+        return dg.apply_freshness_policy(spec, scheduled[spec.key])
+    if settings.is_local and not _fits_local(spec.freshness_policy):
+        return dg.apply_freshness_policy(spec, DEFAULT_FRESHNESS)
+    return dg.apply_freshness_policy(spec, DEFAULT_FRESHNESS, overwrite_existing=False)
 
 
-def apply_policy_to_spec(spec: dg.AssetSpec) -> dg.AssetSpec:
-    return spec.replace_attributes(
-        automation_condition=policy_condition(spec), freshness_policy=policy_freshness(spec)
-    )
+def apply_policy_to_spec(spec: dg.AssetSpec, settings: LakehouseSettings) -> dg.AssetSpec:
+    with_condition = spec.replace_attributes(automation_condition=policy_condition(spec))
+    return policy_freshness(with_condition, settings)
 
 
 def _specs(defs: dg.Definitions) -> Iterable[dg.AssetSpec]:
@@ -141,8 +169,13 @@ def _kind_group(kinds: Iterable[str]) -> str | None:
 def automation_sensors(
     location: str, specs: Iterable[dg.AssetSpec]
 ) -> list[dg.AutomationConditionSensorDefinition]:
-    """`<location>_<kind>_automation` per kind group present, `<location>_automation` for the rest."""
-    groups = {_kind_group(spec.kinds) for spec in specs}
+    """`<location>_<kind>_automation` per kind group present, `<location>_automation` for the rest.
+
+    Only assets with a condition count: a sensor over none would never request anything.
+    """
+    groups = {_kind_group(spec.kinds) for spec in specs if spec.automation_condition is not None}
+    if not groups:
+        return []
     sensors = []
     rest = dg.AssetSelection.all()
     for group, members in SENSOR_KINDS.items():
@@ -173,12 +206,12 @@ def apply_lakehouse_policy(
     notifier: Notifier | None = None,
 ) -> dg.Definitions:
     """The location's Definitions with the policy's conditions, freshness and sensors."""
-    mapped = defs.map_asset_specs(func=apply_policy_to_spec)
+    mapped = map_asset_specs(defs, lambda spec: apply_policy_to_spec(spec, settings))
     return dg.Definitions.merge(
         mapped,
         dg.Definitions(
             sensors=[
-                *automation_sensors(location, _specs(defs)),
+                *automation_sensors(location, _specs(mapped)),
                 build_run_failure_sensor(
                     location, notifier or notifier_from_settings(settings), settings.ui_url
                 ),

@@ -5,12 +5,26 @@ Settings are read when Definitions are built or a run starts (`get_settings()`),
 
 from __future__ import annotations
 
+import os
+import secrets
+import time
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    HttpUrl,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lakehouse_resources.paths import repo_root
@@ -29,7 +43,49 @@ class DatabricksCompute(StrEnum):
     JOB_CLUSTER = "job_cluster"
 
 
+# The local stand-ins' fixed identities: the Databricks stand-in's one cluster and the dbt Cloud
+# stand-in's account, project and environment (every id 1).
 LOCAL_STANDIN_CLUSTER_ID = "standin-cluster"
+LOCAL_DBT_CLOUD_ID = 1
+DBT_CLOUD_DEFAULT_ACCESS_URL = "https://cloud.getdbt.com"
+STANDIN_TOKEN_FILE = "standin-token"
+
+# A TCP port a server can listen on.
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+def _with_scheme(value: object) -> object:
+    # The SDK and the Databricks CLI accept a bare workspace host and assume https.
+    if isinstance(value, str) and value and "://" not in value:
+        return f"https://{value}"
+    return value
+
+
+def _http_url(value: str) -> str:
+    """Validate as pydantic's HttpUrl, keep the text as given (without a trailing slash)."""
+    try:
+        TypeAdapter(HttpUrl).validate_python(value)
+    except ValidationError as exc:
+        # The value is not echoed: a webhook URL can carry a secret.
+        reason = exc.errors()[0]["msg"].removeprefix("Input should be a valid URL, ")
+        raise ValueError(f"expected an http(s) URL like https://host[:port] ({reason})") from None
+    return value.rstrip("/")
+
+
+# An http(s) URL kept as text: clients take strings, and `https://x.com` must not become `https://x.com/`.
+Url = Annotated[str, AfterValidator(_http_url)]
+HostUrl = Annotated[str, BeforeValidator(_with_scheme), AfterValidator(_http_url)]
+
+
+@dataclass(frozen=True)
+class DbtCloudTarget:
+    """Where the dbt Cloud client points: the stand-in in local, the account named by the variables elsewhere."""
+
+    account_id: int
+    project_id: int
+    environment_id: int
+    access_url: str
+    token: str
 
 
 class JaffleShopSource(StrEnum):
@@ -76,7 +132,8 @@ def _env(*names: str) -> AliasChoices:
 
 
 class LakehouseSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # An empty variable means "not configured" (importing dagster_databricks sets DATABRICKS_TOKEN="").
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_ignore_empty=True)
 
     env: Environment = Field(Environment.LOCAL, validation_alias=_env("LAKEHOUSE_ENV"))
     root: Path = Field(default_factory=repo_root, validation_alias=_env("LAKEHOUSE_ROOT"))
@@ -85,7 +142,7 @@ class LakehouseSettings(BaseSettings):
     data_dir_override: Path | None = Field(None, validation_alias=_env("LAKEHOUSE_DATA_DIR"))
 
     # Databricks: the workspace for notebooks, dbt-databricks, Sling and dlt in dev/staging/prod.
-    databricks_host: str | None = Field(None, validation_alias=_env("DATABRICKS_HOST"))
+    databricks_host: HostUrl | None = Field(None, validation_alias=_env("DATABRICKS_HOST"))
     databricks_token: SecretStr | None = Field(None, validation_alias=_env("DATABRICKS_TOKEN"))
     databricks_profile: str | None = Field(None, validation_alias=_env("DATABRICKS_CONFIG_PROFILE"))
     databricks_http_path: str | None = Field(None, validation_alias=_env("DATABRICKS_HTTP_PATH"))
@@ -100,34 +157,32 @@ class LakehouseSettings(BaseSettings):
 
     # dbt Cloud: in local these point at the stand-in.
     dbt_cloud_account_id: int | None = Field(None, validation_alias=_env("DBT_CLOUD_ACCOUNT_ID"))
-    dbt_cloud_access_url: str | None = Field(None, validation_alias=_env("DBT_CLOUD_ACCESS_URL"))
+    dbt_cloud_access_url: Url | None = Field(None, validation_alias=_env("DBT_CLOUD_ACCESS_URL"))
     dbt_cloud_token: SecretStr | None = Field(None, validation_alias=_env("DBT_CLOUD_TOKEN"))
     dbt_cloud_project_id: int | None = Field(None, validation_alias=_env("DBT_CLOUD_PROJECT_ID"))
     dbt_cloud_environment_id: int | None = Field(None, validation_alias=_env("DBT_CLOUD_ENVIRONMENT_ID"))
 
     # Local stand-ins (127.0.0.1 only).
-    databricks_standin_port: int = Field(8765, validation_alias=_env("LAKEHOUSE_DATABRICKS_STANDIN_PORT"))
-    dbt_cloud_standin_port: int = Field(8766, validation_alias=_env("LAKEHOUSE_DBT_CLOUD_STANDIN_PORT"))
+    databricks_standin_port: Port = Field(8765, validation_alias=_env("LAKEHOUSE_DATABRICKS_STANDIN_PORT"))
+    dbt_cloud_standin_port: Port = Field(8766, validation_alias=_env("LAKEHOUSE_DBT_CLOUD_STANDIN_PORT"))
+    # Run folders (dbt's target/ and logs) the dbt Cloud stand-in keeps under .lakehouse/; older ones go.
+    dbt_cloud_standin_keep_runs: int = Field(
+        20, ge=1, validation_alias=_env("LAKEHOUSE_DBT_CLOUD_STANDIN_KEEP_RUNS")
+    )
 
     # Run-failure notifications: a log line unless a webhook is configured.
-    alert_webhook_url: str | None = Field(None, validation_alias=_env("LAKEHOUSE_ALERT_WEBHOOK_URL"))
+    alert_webhook_url: Url | None = Field(None, validation_alias=_env("LAKEHOUSE_ALERT_WEBHOOK_URL"))
     # Where the Dagster UI is served: links in alerts point there.
-    dagster_port: int = Field(3000, validation_alias=_env("DAGSTER_PORT"))
-    ui_url_override: str | None = Field(None, validation_alias=_env("LAKEHOUSE_UI_URL"))
+    dagster_port: Port = Field(3000, validation_alias=_env("DAGSTER_PORT"))
+    ui_url_override: Url | None = Field(None, validation_alias=_env("LAKEHOUSE_UI_URL"))
 
     # Source databases read by Sling. The URLs carry passwords, hence secrets.
     postgres_url: SecretStr | None = Field(None, validation_alias=_env("LAKEHOUSE_POSTGRES_URL"))
     sqlserver_url: SecretStr | None = Field(None, validation_alias=_env("LAKEHOUSE_SQLSERVER_URL"))
     dbt_schema_override: str | None = Field(None, validation_alias=_env("LAKEHOUSE_DBT_SCHEMA"))
-
-    @model_validator(mode="before")
-    @classmethod
-    def _empty_means_unset(cls, values: Any) -> Any:
-        # Importing dagster_databricks sets DATABRICKS_TOKEN="" when it is unset; an empty
-        # variable means "not configured" for every setting.
-        if isinstance(values, dict):
-            return {key: value for key, value in values.items() if value != ""}
-        return values
+    # A file load that would remove more than this share of a table's rows (or all of them) is
+    # refused and the table kept; a run config (`allow_shrink`) loads such a file on purpose.
+    load_max_shrink: float = Field(0.5, ge=0, le=1, validation_alias=_env("LAKEHOUSE_LOAD_MAX_SHRINK"))
 
     @model_validator(mode="after")
     def _production_needs_a_workspace(self) -> LakehouseSettings:
@@ -255,11 +310,15 @@ class LakehouseSettings(BaseSettings):
         return url.split("://", 1)[-1].rstrip("/") if url else None
 
     @property
+    def uses_databricks_standin(self) -> bool:
+        return self.is_local and not self.databricks_host
+
+    @property
     def databricks_cluster(self) -> str | None:
         """The cluster for compute=existing_cluster; locally the stand-in's own cluster."""
         if self.databricks_cluster_id:
             return self.databricks_cluster_id
-        return LOCAL_STANDIN_CLUSTER_ID if self.is_local and not self.databricks_host else None
+        return LOCAL_STANDIN_CLUSTER_ID if self.uses_databricks_standin else None
 
     @property
     def databricks_volume(self) -> str:
@@ -298,6 +357,70 @@ class LakehouseSettings(BaseSettings):
     @property
     def dbt_cloud_standin_url(self) -> str:
         return f"http://127.0.0.1:{self.dbt_cloud_standin_port}"
+
+    @property
+    def uses_dbt_cloud_standin(self) -> bool:
+        return self.is_local and not self.dbt_cloud_access_url
+
+    def dbt_cloud_target(self) -> DbtCloudTarget:
+        """The account the dbt Cloud client uses; outside local every id and the token are required."""
+        if self.is_local:
+            token = self.dbt_cloud_token.get_secret_value() if self.dbt_cloud_token else self.standin_token
+            return DbtCloudTarget(
+                account_id=self.dbt_cloud_account_id or LOCAL_DBT_CLOUD_ID,
+                project_id=self.dbt_cloud_project_id or LOCAL_DBT_CLOUD_ID,
+                environment_id=self.dbt_cloud_environment_id or LOCAL_DBT_CLOUD_ID,
+                access_url=self.dbt_cloud_access_url or self.dbt_cloud_standin_url,
+                token=token,
+            )
+        account, project = self.dbt_cloud_account_id, self.dbt_cloud_project_id
+        environment, secret = self.dbt_cloud_environment_id, self.dbt_cloud_token
+        if not (account and project and environment and secret):
+            required = {
+                "DBT_CLOUD_ACCOUNT_ID": account,
+                "DBT_CLOUD_TOKEN": secret,
+                "DBT_CLOUD_PROJECT_ID": project,
+                "DBT_CLOUD_ENVIRONMENT_ID": environment,
+            }
+            missing = ", ".join(name for name, value in required.items() if not value)
+            raise SettingsError(f"Invalid Lakehouse settings: LAKEHOUSE_ENV={self.env.value} needs {missing}")
+        return DbtCloudTarget(
+            account_id=account,
+            project_id=project,
+            environment_id=environment,
+            access_url=self.dbt_cloud_access_url or DBT_CLOUD_DEFAULT_ACCESS_URL,
+            token=secret.get_secret_value(),
+        )
+
+    # --- local stand-ins -------------------------------------------------------------------
+    @property
+    def standin_token_path(self) -> str:
+        """The file holding `standin_token` (made if missing)."""
+        self.standin_token  # noqa: B018 - makes the file
+        return str(self.state_dir / STANDIN_TOKEN_FILE)
+
+    @property
+    def standin_token(self) -> str:
+        """The token both local stand-ins require and the clients send: one per checkout, made on first use.
+
+        The stand-ins listen on 127.0.0.1, where any web page or local user could otherwise submit work.
+        """
+        path = self.state_dir / STANDIN_TOKEN_FILE
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                # O_EXCL: of two processes starting at once, one writes and both read the same token.
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w") as file:
+                    file.write(secrets.token_urlsafe(32))
+        for _ in range(50):  # the writer may not have written yet
+            if token := path.read_text().strip():
+                return token
+            time.sleep(0.01)
+        raise SettingsError(f"The stand-in token file {path} is empty: delete it and start again.")
 
 
 def get_settings(**overrides: object) -> LakehouseSettings:

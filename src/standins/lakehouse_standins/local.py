@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
-from lakehouse_resources.settings import LakehouseSettings
+from lakehouse_resources.settings import LOCAL_STANDIN_CLUSTER_ID, LakehouseSettings
 
 from lakehouse_standins.databricks import DEFAULT_VOLUME, DatabricksStandin
 from lakehouse_standins.dbt_cloud import DbtCloudStandin, StandinConfig
@@ -32,25 +32,34 @@ def port_answers(port: int) -> bool:
 
 
 def dbt_cloud_config(settings: LakehouseSettings) -> StandinConfig:
+    target = settings.dbt_cloud_target()
     return StandinConfig(
         project_dir=settings.dbt_dir / "kaizen_wars",
         work_dir=settings.state_dir / "dbt_cloud_standin",
         duckdb_path=settings.duckdb_path,
-        account_id=settings.dbt_cloud_account_id or 1,
-        project_id=settings.dbt_cloud_project_id or 1,
-        environment_id=settings.dbt_cloud_environment_id or 1,
+        account_id=target.account_id,
+        project_id=target.project_id,
+        environment_id=target.environment_id,
+        token=target.token,
+        keep_runs=settings.dbt_cloud_standin_keep_runs,
     )
 
 
-def databricks_standin(settings: LakehouseSettings, port: int) -> DatabricksStandin:
+def databricks_standin(
+    settings: LakehouseSettings, port: int, spark_remote: str | None = None
+) -> DatabricksStandin:
+    """The stand-in with its own Spark under `<state>/spark`, or on the server at `spark_remote`."""
     volume = settings.databricks_volume.removeprefix("/Volumes/").strip("/")
     return DatabricksStandin(
         settings.state_dir / "databricks_standin",
         settings.duckdb_path,
         port=port,
+        token=settings.standin_token,
         code_roots=[settings.root / "notebooks"],
-        clusters=[settings.databricks_cluster or "standin-cluster"],
+        clusters=[settings.databricks_cluster or LOCAL_STANDIN_CLUSTER_ID],
         known_volumes=sorted({DEFAULT_VOLUME, volume}),
+        spark_dir=settings.state_dir / "spark",
+        spark_remote=spark_remote,
     )
 
 
@@ -60,11 +69,11 @@ def local_standins(settings: LakehouseSettings) -> Iterator[LocalStandins]:
     workspace is configured explicitly."""
     started: list[str] = []
     with ExitStack() as stack:
-        wants_databricks = settings.is_local and not settings.databricks_host
+        wants_databricks = settings.uses_databricks_standin
         if wants_databricks and not port_answers(settings.databricks_standin_port):
             stack.enter_context(databricks_standin(settings, settings.databricks_standin_port))
             started.append("databricks")
-        wants_dbt_cloud = settings.is_local and not settings.dbt_cloud_access_url
+        wants_dbt_cloud = settings.uses_dbt_cloud_standin
         if wants_dbt_cloud and not port_answers(settings.dbt_cloud_standin_port):
             standin = DbtCloudStandin(dbt_cloud_config(settings), port=settings.dbt_cloud_standin_port)
             stack.enter_context(standin)

@@ -1,4 +1,7 @@
-"""`uv run task bench -- [--scale 1M 10M] [--only ingest incremental defs pipeline pipes peers] [--tiny]`"""
+"""`uv run task bench -- [--scale 1M 10M] [--only ingest incremental defs pipeline pipes peers] [--tiny]`
+
+`--only defs --defs-targets dbt_core --models 1000 5000 10000` measures only the dbt Core loads.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from lakehouse_cli.bench import defs_load
 from lakehouse_cli.bench.run import ALL, run_benchmarks
 
 
@@ -20,7 +24,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", nargs="+", default=["1M"], help="payment rows per data set, e.g. 1M 10M")
     parser.add_argument("--only", nargs="+", choices=ALL, default=list(ALL), help="which benchmarks")
     parser.add_argument("--repeat", type=int, default=5, help="timed rounds per benchmark")
-    parser.add_argument("--models", type=int, default=1000, help="models in the generated dbt project")
+    parser.add_argument(
+        "--models",
+        type=int,
+        nargs="+",
+        default=[1000, 5000, 10000],
+        help="models in the generated dbt projects (one defs_dbt_core row each)",
+    )
+    parser.add_argument(
+        "--defs-targets",
+        nargs="+",
+        choices=defs_load.TARGETS,
+        default=list(defs_load.TARGETS),
+        help="which Definitions loads the defs benchmark measures",
+    )
     parser.add_argument(
         "--tiny", action="store_true", help="tiny data, one round: checks the code, not the speed"
     )
@@ -33,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         "scales": [_rows(s) for s in args.scale] if not args.tiny else [2_000],
         "only": args.only,
         "repeat": 1 if args.tiny else args.repeat,
-        "models": 20 if args.tiny else args.models,
+        "models": [20] if args.tiny else args.models,
+        "defs_targets": args.defs_targets,
         "bench_dir": args.bench_dir,
         "docs": args.docs,
         "tiny": args.tiny,

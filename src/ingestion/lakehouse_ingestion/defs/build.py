@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dagster as dg
 from dagster_dlt import DagsterDltResource
 from dagster_sling import SlingConnectionResource, SlingResource
 from lakehouse_resources.automation import apply_lakehouse_policy
 from lakehouse_resources.settings import JaffleShopSource, LakehouseSettings
+from lakehouse_resources.specs import map_asset_specs
 
 from lakehouse_ingestion.defs.jaffle_shop_files.assets import build_jaffle_shop_files
 from lakehouse_ingestion.defs.kaizen_wars.assets import build_kaizen_wars_load
@@ -14,23 +17,45 @@ from lakehouse_ingestion.defs.postgres.assets import build_shop_postgres
 from lakehouse_ingestion.defs.production.assets import build_jaffle_shop_sqlserver
 from lakehouse_ingestion.defs.schedules import ingestion_schedules
 
+# On every ingestion asset: the global lineage's "Materialize all" is refused because the assets
+# span code locations, so the UI says here how the whole platform runs from it.
+RUN_THE_PLATFORM = (
+    "Run the whole platform from the UI: materialize the ingestion assets (location `ingestion`,"
+    ' "Materialize all" on its lineage); the automation sensors of the transformation and downstream'
+    " locations then run everything downstream (dbt, Python, notebooks) as its inputs update."
+)
+
+
+def with_run_the_platform(spec: dg.AssetSpec) -> dg.AssetSpec:
+    return spec.replace_attributes(description=f"{spec.description or ''}\n\n{RUN_THE_PLATFORM}".strip())
+
+
 # The raw tables land here on Databricks (<env>_catalog.raw); replications name it per stream.
 WAREHOUSE_SCHEMA = "raw"
 
 
+def _connection(name: str, kind: str, **properties: Any) -> SlingConnectionResource:
+    """A Sling connection with the properties Sling documents for its type.
+
+    SlingConnectionResource accepts any property (it is a PermissiveConfig) but declares only
+    name, type and connection_string, so the others go through one typed mapping.
+    """
+    return SlingConnectionResource(name=name, type=kind, **properties)
+
+
 def _warehouse_connection(settings: LakehouseSettings) -> SlingConnectionResource:
     if settings.is_local:
-        return SlingConnectionResource(name="WAREHOUSE", type="duckdb", instance=str(settings.duckdb_path))  # pyright: ignore[reportCallIssue]
+        return _connection("WAREHOUSE", "duckdb", instance=str(settings.duckdb_path))
     # Secrets go in as EnvVar so the location's snapshot (and the UI) shows the variable's name,
     # never its value; the settings object has already checked that it is set.
-    return SlingConnectionResource(
-        name="WAREHOUSE",
-        type="databricks",
-        host=settings.databricks_hostname,  # pyright: ignore[reportCallIssue]
-        token=dg.EnvVar("DATABRICKS_TOKEN"),  # pyright: ignore[reportCallIssue]
-        http_path=settings.databricks_http_path,  # pyright: ignore[reportCallIssue]
-        catalog=settings.catalog,  # pyright: ignore[reportCallIssue]
-        schema=WAREHOUSE_SCHEMA,  # pyright: ignore[reportCallIssue]
+    return _connection(
+        "WAREHOUSE",
+        "databricks",
+        host=settings.databricks_hostname,
+        token=dg.EnvVar("DATABRICKS_TOKEN"),
+        http_path=settings.databricks_http_path,
+        catalog=settings.catalog,
+        schema=WAREHOUSE_SCHEMA,
     )
 
 
@@ -69,5 +94,7 @@ def build_ingestion_defs(settings: LakehouseSettings) -> dg.Definitions:
         resources={"sling": sling_resource(settings), "dlt": DagsterDltResource()},
     )
     return apply_lakehouse_policy(
-        dg.Definitions.merge(defs, ingestion_schedules(settings)), location="ingestion", settings=settings
+        dg.Definitions.merge(map_asset_specs(defs, with_run_the_platform), ingestion_schedules(settings)),
+        location="ingestion",
+        settings=settings,
     )

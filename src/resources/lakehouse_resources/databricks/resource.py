@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import dagster as dg
 from pydantic import Field, PrivateAttr
@@ -20,7 +23,9 @@ if TYPE_CHECKING:
 
     from lakehouse_resources.databricks.pipes_client import Context, LakehousePipesDatabricksClient
 
-STANDIN_TOKEN = "lakehouse-standin"
+STANDIN_HINT = (
+    "the local Databricks stand-in is not running: start it with `uv run task standins` (or `task dev`)"
+)
 
 
 class LakehouseDatabricksClient(dg.ConfigurableResource):
@@ -33,6 +38,9 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
 
     host: str | None = Field(None, description="Workspace URL; None uses the SDK's default auth chain")
     token: str | None = Field(None, description="PAT; prefer dg.EnvVar('DATABRICKS_TOKEN')")
+    token_file: str | None = Field(
+        None, description="A file holding the token (the local stand-in's), read when the client is built"
+    )
     profile: str | None = Field(None, description="Databricks CLI profile")
     compute: DatabricksCompute = DatabricksCompute.SERVERLESS
     cluster_id: str | None = Field(None, description="For compute=existing_cluster")
@@ -51,7 +59,10 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
     message_interval_seconds: float = Field(1.0, description="How often Pipes message chunks are polled")
     message_grace_seconds: float = Field(5.0, description="How long to wait for late messages after a run")
     cancel_wait_seconds: float = 60.0
-    retry_timeout_seconds: int = Field(120, description="SDK retry budget for 429/503/connection errors")
+    retry_timeout_seconds: int = Field(60, description="SDK retry budget for 429/503/connection errors")
+    unreachable_hint: str | None = Field(
+        None, description="When set, a host that refuses connections fails at once with this hint"
+    )
 
     _workspace_client: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -62,9 +73,10 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
 
         with self._lock:
             if self._workspace_client is None:
+                token = self.token or (Path(self.token_file).read_text().strip() if self.token_file else None)
                 config = Config(
                     host=self.host,
-                    token=self.token or None,
+                    token=token,
                     profile=self.profile,
                     retry_timeout_seconds=self.retry_timeout_seconds,
                 )
@@ -103,7 +115,21 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
 
         Use `.get_results()` (or `.get_materialize_result()`) on the answer in an asset.
         """
+        if self.unreachable_hint and self.host and not _accepts_connections(self.host):
+            from lakehouse_resources.databricks.pipes_client import DatabricksRunError
+
+            raise DatabricksRunError(f"Nothing answers at {self.host}: {self.unreachable_hint}")
         return self.pipes_client().run(context=context, task=task, extras=extras)
+
+
+def _accepts_connections(url: str) -> bool:
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def databricks_client_from_settings(
@@ -112,13 +138,18 @@ def databricks_client_from_settings(
     """The resource for the current environment; `overrides` set any other field (e.g. intervals)."""
     settings = settings or get_settings()
     token: Any = None
-    # Importing dagster_databricks sets DATABRICKS_TOKEN="" when it is unset, so empty means unset.
-    if settings.databricks_token is not None and settings.databricks_token.get_secret_value():
+    hint = token_file = None
+    if settings.uses_databricks_standin:
+        # The stand-in requires the checkout's token, as a workspace requires a PAT; the resource
+        # names its file, so the token never shows in the resource's config.
+        token_file = settings.standin_token_path
+        hint = STANDIN_HINT
+    elif settings.databricks_token is not None:
         # Keep the secret out of the resource's visible config: Dagster resolves it at run time.
         token = dg.EnvVar("DATABRICKS_TOKEN")
-    elif settings.is_local and not settings.databricks_host:
-        token = STANDIN_TOKEN
     fields: dict[str, Any] = {
+        "unreachable_hint": hint,
+        "token_file": token_file,
         "host": settings.databricks_workspace_url,
         "token": token,
         "profile": settings.databricks_profile,

@@ -11,6 +11,8 @@ import signal
 import threading
 from pathlib import Path
 
+from lakehouse_resources.settings import get_settings
+
 from lakehouse_standins.databricks.app import DEFAULT_CLUSTER_ID, DEFAULT_VOLUME, DatabricksStandin
 
 
@@ -19,7 +21,13 @@ def main() -> None:
     parser.add_argument("--state-dir", type=Path, required=True)
     parser.add_argument("--warehouse", type=Path, required=True, help="DuckDB file the runs read")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--token-file", type=Path, help="file holding the token clients must send (default: the checkout's)"
+    )
     parser.add_argument("--code-root", type=Path, action="append", default=[], help="where notebooks live")
+    parser.add_argument(
+        "--spark-dir", type=Path, help="local Spark's catalog and warehouse (default: <state-dir>/spark)"
+    )
     parser.add_argument("--cluster", action="append", default=[DEFAULT_CLUSTER_ID])
     parser.add_argument("--volume", action="append", default=[DEFAULT_VOLUME], help="catalog/schema/volume")
     parser.add_argument(
@@ -30,6 +38,7 @@ def main() -> None:
         help="the local file a python_wheel_task entry point runs",
     )
     args = parser.parse_args()
+    token = args.token_file.read_text().strip() if args.token_file else get_settings().standin_token
     wheel_entries = dict(entry.split("=", 1) for entry in args.wheel_entry)
     stop = threading.Event()
     # Reset explicitly: a process started in the background may inherit SIGTERM/SIGINT as ignored.
@@ -39,10 +48,12 @@ def main() -> None:
         args.state_dir,
         args.warehouse,
         port=args.port,
+        token=token,
         code_roots=args.code_root,
         clusters=args.cluster,
         known_volumes=args.volume,
         wheel_entries={name: Path(file) for name, file in wheel_entries.items()},
+        spark_dir=args.spark_dir,
     )
     with standin:
         print(f"Databricks stand-in on {standin.url}", flush=True)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from lakehouse_resources.settings import LOCAL_STANDIN_CLUSTER_ID
 from starlette.applications import Starlette
 
 from lakehouse_standins.databricks import jobs, volumes
+from lakehouse_standins.databricks.auth import require_token
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
+from lakehouse_standins.databricks.spark_runtime import ExternalSpark, SparkRuntime, SparkServer
 from lakehouse_standins.databricks.tasks import TaskLauncher
 from lakehouse_standins.http import BackgroundServer, Recorder, with_recorder
 
-DEFAULT_CLUSTER_ID = "standin-cluster"
+DEFAULT_CLUSTER_ID = LOCAL_STANDIN_CLUSTER_ID
 DEFAULT_VOLUME = "main/lakehouse/pipes"
 
 
@@ -23,6 +27,7 @@ class StandinState:
 
     jobs: jobs.Jobs
     volumes: volumes.Volumes
+    spark: SparkServer
 
 
 def create_databricks_app(
@@ -30,12 +35,18 @@ def create_databricks_app(
     warehouse_path: Path,
     recorder: Recorder,
     *,
+    token: str,
     code_roots: Iterable[Path] = (),
     clusters: Iterable[str] = (DEFAULT_CLUSTER_ID,),
     known_volumes: Iterable[str] = (DEFAULT_VOLUME,),
     wheel_entries: Mapping[str, Path] | None = None,
+    spark: SparkServer | None = None,
 ) -> Starlette:
-    """Jobs, Files (Volumes) and Clusters APIs; volumes are `catalog/schema/volume` names."""
+    """Jobs, Files (Volumes) and Clusters APIs; volumes are `catalog/schema/volume` names.
+
+    Tasks run on `spark` (default: a server of its own under `<state_dir>/spark`, started with
+    the stand-in's handle)."""
+    spark = spark or SparkRuntime(state_dir / "spark")
     vols = volumes.Volumes(state_dir / "volumes", list(known_volumes))
     launcher = TaskLauncher(
         code_roots=[Path(root) for root in code_roots],
@@ -44,14 +55,21 @@ def create_databricks_app(
         wheel_entries=dict(wheel_entries or {}),
     )
     runs_dir = state_dir / "runs"
-    job_api = jobs.Jobs(Executor(launcher, vols), runs_dir, clusters)
+    job_api = jobs.Jobs(Executor(launcher, vols, spark), runs_dir, clusters)
     app = Starlette(routes=[*jobs.routes(job_api), *volumes.routes(vols)])
-    app.state.databricks = StandinState(job_api, vols)
-    return with_recorder(app, recorder)
+    app.state.databricks = StandinState(job_api, vols, spark)
+    return with_recorder(require_token(app, token), recorder)
 
 
 class DatabricksStandin:
-    """A stand-in on 127.0.0.1 (port 0 picks a free one); use as a context manager or start()/stop()."""
+    """A stand-in on 127.0.0.1 (port 0 picks a free one); use as a context manager or start()/stop().
+
+    It owns one local Spark (a Connect server with its catalog under `spark_dir`, default
+    `<state_dir>/spark`) that starts in the background with the stand-in, so the JVM's 7-10 s
+    overlap whatever runs before the first Databricks task, and stops with it. `spark_remote`
+    (an `sc://` URL) uses a server someone else owns instead, as the tests' shared one.
+    Every API call needs `Authorization: Bearer <token>`, as on a workspace.
+    """
 
     def __init__(
         self,
@@ -60,30 +78,43 @@ class DatabricksStandin:
         *,
         port: int = 0,
         recorder: Recorder | None = None,
+        token: str | None = None,
         code_roots: Iterable[Path] = (),
         clusters: Iterable[str] = (DEFAULT_CLUSTER_ID,),
         known_volumes: Iterable[str] = (DEFAULT_VOLUME,),
         wheel_entries: Mapping[str, Path] | None = None,
+        spark_dir: Path | None = None,
+        spark_remote: str | None = None,
     ) -> None:
         self.recorder = recorder or Recorder()
+        spark = (
+            ExternalSpark(spark_remote) if spark_remote else SparkRuntime(spark_dir or state_dir / "spark")
+        )
+        # The token clients must send; a test that names none gets a random one (`standin.token`).
+        self.token = token or secrets.token_urlsafe(24)
         app = create_databricks_app(
             state_dir,
             warehouse_path,
             self.recorder,
+            token=self.token,
             code_roots=code_roots,
             clusters=clusters,
             known_volumes=known_volumes,
             wheel_entries=wheel_entries,
+            spark=spark,
         )
         self._state: StandinState = app.state.databricks
         self._server = BackgroundServer(app, port=port)
 
     def start(self) -> str:
-        return self._server.start()
+        url = self._server.start()
+        self._state.spark.start()
+        return url
 
     def stop(self) -> None:
         self._state.jobs.cancel_all()
         self._server.stop()
+        self._state.spark.stop()
 
     def __enter__(self) -> DatabricksStandin:
         self.start()
@@ -99,6 +130,10 @@ class DatabricksStandin:
     @property
     def volumes_root(self) -> Path:
         return self._state.volumes.root
+
+    @property
+    def spark(self) -> SparkServer:
+        return self._state.spark
 
     def script_run(self, fault: RunFault) -> None:
         """Apply `fault` to the next submitted run (faults queue up, one per run)."""

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from databricks.sdk.service.jobs import SubmitTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -36,7 +37,11 @@ class Jobs:
         self._lock = threading.Lock()
 
     def submit(self, body: dict[str, Any]) -> int:
-        tasks = body.get("tasks") or []
+        # Fields the API does not define (tags on a task, say) are dropped, as Databricks drops them.
+        raw_tasks = body.get("tasks") or []
+        if not isinstance(raw_tasks, list) or not all(isinstance(task, dict) for task in raw_tasks):
+            raise _invalid("tasks must be a list of task objects")
+        tasks = [SubmitTask.from_dict(task).as_dict() for task in raw_tasks]
         if not tasks:
             raise _invalid("A run needs at least one task")
         environments = {env.get("environment_key") for env in body.get("environments") or []}

@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from lakehouse_standins.databricks.spark_runtime import SparkServer, SparkUnavailable
 from lakehouse_standins.databricks.tasks import LaunchError, TaskLauncher, messages_dirs
 from lakehouse_standins.databricks.volumes import Volumes
 
@@ -91,9 +92,10 @@ class Run:
 class Executor:
     """Runs each submitted run on its own thread, one task after the other, in child processes."""
 
-    def __init__(self, launcher: TaskLauncher, volumes: Volumes) -> None:
+    def __init__(self, launcher: TaskLauncher, volumes: Volumes, spark: SparkServer) -> None:
         self.launcher = launcher
         self.volumes = volumes
+        self.spark = spark
         self.threads: list[threading.Thread] = []
 
     def start(self, run: Run) -> None:
@@ -142,9 +144,12 @@ class Executor:
     def _run_task(self, run: Run, index: int, task: dict[str, Any], deadline: float | None) -> None:
         result_path = run.folder / f"task-{index}-result.json"
         try:
-            spec, env = self.launcher.prepare(task)
+            spec, env = self.launcher.prepare(task, self.spark.remote())
         except LaunchError as exc:
             run.finish("FAILED", str(exc), exc.code)
+            return
+        except SparkUnavailable as exc:
+            run.finish("FAILED", f"The cluster's Spark could not start: {exc}", "CLUSTER_ERROR")
             return
         spec["result_path"] = str(result_path)
         spec_path = run.folder / f"task-{index}-spec.json"

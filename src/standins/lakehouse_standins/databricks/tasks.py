@@ -37,7 +37,7 @@ class TaskLauncher:
     volumes_root: Path
     wheel_entries: Mapping[str, Path] = field(default_factory=dict)
 
-    def prepare(self, task: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    def prepare(self, task: dict[str, Any], spark_remote: str) -> tuple[dict[str, Any], dict[str, str]]:
         if "notebook_task" in task:
             notebook = task["notebook_task"]
             path = self.resolve(notebook["notebook_path"])
@@ -57,7 +57,7 @@ class TaskLauncher:
             named = [f"--{k}={v}" for k, v in (wheel.get("named_parameters") or {}).items()]
             argv = [*named, *(wheel.get("parameters") or [])]
             spec = {"kind": "python", "path": str(self.wheel_entries[entry]), "argv": argv}
-        return spec, self.environment(task)
+        return spec, self.environment(task, spark_remote)
 
     def resolve(self, workspace_path: str) -> Path:
         for prefix in ("file:", "dbfs:"):
@@ -72,13 +72,15 @@ class TaskLauncher:
                     return path
         raise LaunchError(f"Unable to access the notebook or file {workspace_path}: it does not exist.")
 
-    def environment(self, task: dict[str, Any]) -> dict[str, str]:
+    def environment(self, task: dict[str, Any], spark_remote: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DAGSTER_PIPES_")}
         env.update((task.get("new_cluster") or {}).get("spark_env_vars") or {})
         env.update(
             LAKEHOUSE_DUCKDB_PATH=str(self.warehouse_path),
             LAKEHOUSE_STANDIN_VOLUMES_ROOT=str(self.volumes_root),
             DATABRICKS_RUNTIME_VERSION="standin",
+            # How Connect clients find the server, as on serverless compute.
+            SPARK_REMOTE=spark_remote,
             PYTHONUNBUFFERED="1",
         )
         return env

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import html
 import json
 from collections.abc import Awaitable, Callable, Sequence
@@ -15,7 +16,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Route
 
 from lakehouse_standins.dbt_cloud.runner import RunExecutor
-from lakehouse_standins.dbt_cloud.store import Job, Run, Store
+from lakehouse_standins.dbt_cloud.store import Job, Run, StandinConfig, Store
 
 MAX_LIMIT = 100
 
@@ -48,177 +49,224 @@ def error_response(status: int, message: str) -> JSONResponse:
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def build_app(store: Store, executor: RunExecutor) -> Starlette:
-    config = store.config
-    prefix = "/api/v2/accounts/{account_id:int}"
+# --- what every endpoint shares ---------------------------------------------------------------
+def _store(request: Request) -> Store:
+    return request.app.state.store
 
-    def endpoint(fn: Callable[[Request], Awaitable[Any]]) -> Handler:
-        """Authenticate, check the account and turn `ApiError` into an enveloped error."""
 
-        async def handle(request: Request) -> Response:
-            scheme, _, token = request.headers.get("authorization", "").partition(" ")
-            if scheme.lower() not in ("token", "bearer") or not token:
-                return error_response(401, "Invalid token.")
-            if config.token is not None and token != config.token:
-                return error_response(403, "You do not have permission to access this account.")
-            if request.path_params["account_id"] != config.account_id:
-                return error_response(404, "The requested account was not found.")
-            try:
-                result = await fn(request)
-            except ApiError as exc:
-                return error_response(exc.status, exc.message)
-            return result if isinstance(result, Response) else JSONResponse(result)
+def _executor(request: Request) -> RunExecutor:
+    return request.app.state.executor
 
-        return handle
 
-    def job_or_404(request: Request) -> Job:
-        job = store.jobs.get(request.path_params["job_id"])
-        if job is None or job.state != 1:
-            raise ApiError(404, "The requested job was not found.")
-        return job
+def _refusal(request: Request, config: StandinConfig) -> JSONResponse | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    # dbt Cloud documents `Token <token>` and also accepts `Bearer <token>`.
+    if scheme.lower() not in ("token", "bearer") or not token:
+        return error_response(401, "Invalid token.")
+    if not hmac.compare_digest(token.strip().encode(), config.token.encode()):
+        return error_response(401, "Invalid token.")
+    if request.path_params["account_id"] != config.account_id:
+        return error_response(404, "The requested account was not found.")
+    return None
 
-    def run_or_404(request: Request) -> Run:
-        run = store.runs.get(request.path_params["run_id"])
-        if run is None:
-            raise ApiError(404, "The requested run was not found.")
-        return run
 
-    async def account(request: Request) -> Any:
-        return envelope({"id": config.account_id, "name": "Lakehouse (local stand-in)", "state": 1})
+def endpoint(fn: Callable[[Request], Awaitable[Any]]) -> Handler:
+    """Authenticate, check the account and turn `ApiError` into an enveloped error."""
 
-    async def project(request: Request) -> Any:
-        if request.path_params["project_id"] != config.project_id:
-            raise ApiError(404, "The requested project was not found.")
-        return envelope(
-            {"id": config.project_id, "account_id": config.account_id, "name": "kaizen_wars", "state": 1}
-        )
+    async def handle(request: Request) -> Response:
+        if refusal := _refusal(request, _store(request).config):
+            return refusal
+        try:
+            result = await fn(request)
+        except ApiError as exc:
+            return error_response(exc.status, exc.message)
+        return result if isinstance(result, Response) else JSONResponse(result)
 
-    async def environment(request: Request) -> Any:
-        if request.path_params["environment_id"] != config.environment_id:
-            raise ApiError(404, "The requested environment was not found.")
-        return envelope(
-            {
-                "id": config.environment_id,
-                "account_id": config.account_id,
-                "project_id": config.project_id,
-                "name": "Production",
-                "type": "deployment",
-                "deployment_type": "production",
-                "state": 1,
-            }
-        )
+    return handle
 
-    async def list_jobs(request: Request) -> Any:
-        jobs = [
-            job
-            for job in store.active_jobs()
-            if _matches(request, "project_id", job.project_id)
-            and _matches(request, "environment_id", job.environment_id)
-        ]
-        return _page(request, [job.to_api() for job in sorted(jobs, key=lambda j: j.id)])
 
-    async def create_job(request: Request) -> Any:
-        body = await _json_body(request)
-        if not body.get("name"):
-            raise ApiError(400, "name is required.")
-        for key, expected in (("project_id", config.project_id), ("environment_id", config.environment_id)):
-            if key in body and int(body[key]) != expected:
-                raise ApiError(404, f"The requested {key.removesuffix('_id')} was not found.")
-        steps = _steps(body.get("execute_steps")) or ["dbt build"]
-        job = store.create_job(str(body["name"]), str(body.get("description") or ""), steps)
-        return JSONResponse(envelope(job.to_api(), 201), status_code=201)
+def _job_or_404(request: Request) -> Job:
+    job = _store(request).jobs.get(request.path_params["job_id"])
+    if job is None or job.state != 1:
+        raise ApiError(404, "The requested job was not found.")
+    return job
 
-    async def get_job(request: Request) -> Any:
-        return envelope(job_or_404(request).to_api())
 
-    async def delete_job(request: Request) -> Any:
-        job = job_or_404(request)
-        with store.lock:
-            job.state = 2
-            store.save()
-        return envelope(job.to_api())
+def _run_or_404(request: Request) -> Run:
+    run = _store(request).runs.get(request.path_params["run_id"])
+    if run is None:
+        raise ApiError(404, "The requested run was not found.")
+    return run
 
-    async def trigger(request: Request) -> Any:
-        job = job_or_404(request)
-        body = await _json_body(request)
-        if not body.get("cause"):
-            raise ApiError(400, "cause is required.")
-        commands = _steps(body.get("steps_override")) or list(job.execute_steps)
-        run = store.new_run(job, str(body["cause"]), commands, str(request.base_url).rstrip("/"))
-        executor.submit(run)
-        return envelope(run.to_api())
 
-    async def list_runs(request: Request) -> Any:
-        statuses = _int_list(request, "status__in")
-        window = _range(request, "finished_at__range")
-        with store.lock:
-            runs = [
-                run
-                for run in store.runs.values()
-                if _matches(request, "job_definition_id", run.job.id)
-                and _matches(request, "project_id", run.job.project_id)
-                and _matches(request, "environment_id", run.job.environment_id)
-                and _matches(request, "status", int(run.status))
-                and (statuses is None or int(run.status) in statuses)
-                and (
-                    window is None
-                    or (run.finished_at is not None and window[0] <= run.finished_at <= window[1])
-                )
-            ]
-        runs = _ordered(runs, request.query_params.get("order_by", "id"))
-        related = _related(request)
-        return _page(request, [r.to_api("run_steps" in related, "job" in related) for r in runs])
+# --- account, project, environment -----------------------------------------------------------
+async def account(request: Request) -> Any:
+    config = _store(request).config
+    return envelope({"id": config.account_id, "name": "Lakehouse (local stand-in)", "state": 1})
 
-    async def get_run(request: Request) -> Any:
-        related = _related(request)
-        return envelope(run_or_404(request).to_api("run_steps" in related, "job" in related))
 
-    async def cancel(request: Request) -> Any:
-        run = run_or_404(request)
-        await run_in_threadpool(executor.cancel, run.id)
-        return envelope(run.to_api())
+async def project(request: Request) -> Any:
+    config = _store(request).config
+    if request.path_params["project_id"] != config.project_id:
+        raise ApiError(404, "The requested project was not found.")
+    return envelope(
+        {"id": config.project_id, "account_id": config.account_id, "name": "kaizen_wars", "state": 1}
+    )
 
-    async def artifacts(request: Request) -> Any:
-        return envelope(run_or_404(request).artifacts())
 
-    async def artifact(request: Request) -> Any:
-        run, path = run_or_404(request), request.path_params["path"]
-        if path not in run.artifacts():
-            raise ApiError(404, f"The artifact {path} was not found for run {run.id}.")
-        return FileResponse(run.target_dir / path)
+async def environment(request: Request) -> Any:
+    config = _store(request).config
+    if request.path_params["environment_id"] != config.environment_id:
+        raise ApiError(404, "The requested environment was not found.")
+    return envelope(
+        {
+            "id": config.environment_id,
+            "account_id": config.account_id,
+            "project_id": config.project_id,
+            "name": "Production",
+            "type": "deployment",
+            "deployment_type": "production",
+            "state": 1,
+        }
+    )
 
-    async def run_page(request: Request) -> Response:
-        # The `href` of a run, so the link in Dagster's metadata opens something useful.
-        run = store.runs.get(request.path_params["run_id"])
-        if run is None:
-            return HTMLResponse("<h1>Run not found</h1>", status_code=404)
-        steps = "".join(
-            f"<h2>{html.escape(s.name)}: {s.status.humanized}</h2><pre>{html.escape(s.logs())}</pre>"
-            for s in run.steps
-        )
-        title = f"Run #{run.id} of {html.escape(run.job.name)}: {run.status.humanized}"
-        return HTMLResponse(
-            f"<html><body><h1>{title}</h1><p>{html.escape(run.cause)}</p>{steps}</body></html>"
-        )
 
-    routes = [
-        Route(prefix, endpoint(account)),
-        Route(prefix + "/", endpoint(account)),
-        Route(prefix + "/projects/{project_id:int}", endpoint(project)),
-        Route(prefix + "/environments/{environment_id:int}", endpoint(environment)),
-        Route(prefix + "/jobs", endpoint(list_jobs), methods=["GET"]),
-        Route(prefix + "/jobs", endpoint(create_job), methods=["POST"]),
-        Route(prefix + "/jobs/{job_id:int}", endpoint(get_job), methods=["GET"]),
-        Route(prefix + "/jobs/{job_id:int}", endpoint(delete_job), methods=["DELETE"]),
-        Route(prefix + "/jobs/{job_id:int}/run", endpoint(trigger), methods=["POST"]),
-        Route(prefix + "/runs", endpoint(list_runs)),
-        Route(prefix + "/runs/{run_id:int}", endpoint(get_run)),
-        Route(prefix + "/runs/{run_id:int}/cancel", endpoint(cancel), methods=["POST"]),
-        Route(prefix + "/runs/{run_id:int}/artifacts", endpoint(artifacts)),
-        Route(prefix + "/runs/{run_id:int}/artifacts/{path:path}", endpoint(artifact)),
-        Route("/deploy/{account_id:int}/projects/{project_id:int}/runs/{run_id:int}/", run_page),
+# --- jobs ------------------------------------------------------------------------------------
+async def list_jobs(request: Request) -> Any:
+    jobs = [
+        job
+        for job in _store(request).active_jobs()
+        if _matches(request, "project_id", job.project_id)
+        and _matches(request, "environment_id", job.environment_id)
     ]
-    return Starlette(routes=routes)
+    return _page(request, [job.to_api() for job in sorted(jobs, key=lambda j: j.id)])
+
+
+async def create_job(request: Request) -> Any:
+    store = _store(request)
+    body = await _json_body(request)
+    if not body.get("name"):
+        raise ApiError(400, "name is required.")
+    for key, expected in (
+        ("project_id", store.config.project_id),
+        ("environment_id", store.config.environment_id),
+    ):
+        if key in body and int(body[key]) != expected:
+            raise ApiError(404, f"The requested {key.removesuffix('_id')} was not found.")
+    steps = _steps(body.get("execute_steps")) or ["dbt build"]
+    job = store.create_job(str(body["name"]), str(body.get("description") or ""), steps)
+    return JSONResponse(envelope(job.to_api(), 201), status_code=201)
+
+
+async def get_job(request: Request) -> Any:
+    return envelope(_job_or_404(request).to_api())
+
+
+async def delete_job(request: Request) -> Any:
+    store, job = _store(request), _job_or_404(request)
+    with store.lock:
+        job.state = 2
+        store.save()
+    return envelope(job.to_api())
+
+
+async def trigger(request: Request) -> Any:
+    job = _job_or_404(request)
+    body = await _json_body(request)
+    if not body.get("cause"):
+        raise ApiError(400, "cause is required.")
+    commands = _steps(body.get("steps_override")) or list(job.execute_steps)
+    run = _store(request).new_run(job, str(body["cause"]), commands, str(request.base_url).rstrip("/"))
+    _executor(request).submit(run)
+    return envelope(run.to_api())
+
+
+# --- runs ------------------------------------------------------------------------------------
+def _listed(
+    request: Request, run: Run, statuses: set[int] | None, window: tuple[datetime, datetime] | None
+) -> bool:
+    return (
+        _matches(request, "job_definition_id", run.job.id)
+        and _matches(request, "project_id", run.job.project_id)
+        and _matches(request, "environment_id", run.job.environment_id)
+        and _matches(request, "status", int(run.status))
+        and (statuses is None or int(run.status) in statuses)
+        and (window is None or (run.finished_at is not None and window[0] <= run.finished_at <= window[1]))
+    )
+
+
+async def list_runs(request: Request) -> Any:
+    store = _store(request)
+    statuses = _int_list(request, "status__in")
+    window = _range(request, "finished_at__range")
+    with store.lock:
+        runs = [run for run in store.runs.values() if _listed(request, run, statuses, window)]
+    runs = _ordered(runs, request.query_params.get("order_by", "id"))
+    related = _related(request)
+    return _page(request, [r.to_api("run_steps" in related, "job" in related) for r in runs])
+
+
+async def get_run(request: Request) -> Any:
+    related = _related(request)
+    return envelope(_run_or_404(request).to_api("run_steps" in related, "job" in related))
+
+
+async def cancel(request: Request) -> Any:
+    run = _run_or_404(request)
+    await run_in_threadpool(_executor(request).cancel, run.id)
+    return envelope(run.to_api())
+
+
+async def artifacts(request: Request) -> Any:
+    return envelope(_run_or_404(request).artifacts())
+
+
+async def artifact(request: Request) -> Any:
+    run, path = _run_or_404(request), request.path_params["path"]
+    if path not in run.artifacts():
+        raise ApiError(404, f"The artifact {path} was not found for run {run.id}.")
+    return FileResponse(run.target_dir / path)
+
+
+async def run_page(request: Request) -> Response:
+    """The `href` of a run, so the link in Dagster's metadata opens something useful."""
+    run = _store(request).runs.get(request.path_params["run_id"])
+    if run is None:
+        return HTMLResponse("<h1>Run not found</h1>", status_code=404)
+    steps = "".join(
+        f"<h2>{html.escape(s.name)}: {s.status.humanized}</h2><pre>{html.escape(s.logs())}</pre>"
+        for s in run.steps
+    )
+    title = f"Run #{run.id} of {html.escape(run.job.name)}: {run.status.humanized}"
+    return HTMLResponse(f"<html><body><h1>{title}</h1><p>{html.escape(run.cause)}</p>{steps}</body></html>")
+
+
+PREFIX = "/api/v2/accounts/{account_id:int}"
+ROUTES = [
+    Route(PREFIX, endpoint(account)),
+    Route(PREFIX + "/", endpoint(account)),
+    Route(PREFIX + "/projects/{project_id:int}", endpoint(project)),
+    Route(PREFIX + "/environments/{environment_id:int}", endpoint(environment)),
+    Route(PREFIX + "/jobs", endpoint(list_jobs), methods=["GET"]),
+    Route(PREFIX + "/jobs", endpoint(create_job), methods=["POST"]),
+    Route(PREFIX + "/jobs/{job_id:int}", endpoint(get_job), methods=["GET"]),
+    Route(PREFIX + "/jobs/{job_id:int}", endpoint(delete_job), methods=["DELETE"]),
+    Route(PREFIX + "/jobs/{job_id:int}/run", endpoint(trigger), methods=["POST"]),
+    Route(PREFIX + "/runs", endpoint(list_runs)),
+    Route(PREFIX + "/runs/{run_id:int}", endpoint(get_run)),
+    Route(PREFIX + "/runs/{run_id:int}/cancel", endpoint(cancel), methods=["POST"]),
+    Route(PREFIX + "/runs/{run_id:int}/artifacts", endpoint(artifacts)),
+    Route(PREFIX + "/runs/{run_id:int}/artifacts/{path:path}", endpoint(artifact)),
+    Route("/deploy/{account_id:int}/projects/{project_id:int}/runs/{run_id:int}/", run_page),
+]
+
+
+def build_app(store: Store, executor: RunExecutor) -> Starlette:
+    """The API over `store`; each endpoint above reads the store and executor from the app's state."""
+    app = Starlette(routes=ROUTES)
+    app.state.store = store
+    app.state.executor = executor
+    return app
 
 
 async def _json_body(request: Request) -> dict[str, Any]:

@@ -208,3 +208,4 @@ class RunExecutor:
         with self.store.lock:
             run.status, run.status_message, run.finished_at = status, message, now()
             self.store.save()
+        self.store.prune_run_folders()

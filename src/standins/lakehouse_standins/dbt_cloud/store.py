@@ -7,6 +7,8 @@ state, so a restarted stand-in must still know the jobs (and the run history) it
 from __future__ import annotations
 
 import json
+import secrets
+import shutil
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -43,8 +45,10 @@ class StandinConfig:
     project_id: int = 1
     environment_id: int = 1
     dbt_target: str = "local"
-    # None accepts any token, as long as the header is there.
-    token: str | None = None
+    # The token clients must send (`Authorization: Token ...`); tests read it from the config.
+    token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Run folders (dbt's target/ and logs) kept on disk; older runs keep their record, not their files.
+    keep_runs: int = 20
     # The job a team schedules in dbt Cloud; runs of it are what the polling sensor reports.
     default_job_name: str = "kaizen_wars build"
     default_job_steps: tuple[str, ...] = ("dbt build",)
@@ -196,6 +200,7 @@ class Store:
             self.create_job(
                 config.default_job_name, "The scheduled kaizen_wars job.", list(config.default_job_steps)
             )
+        self.prune_run_folders()
 
     def create_job(self, name: str, description: str = "", steps: list[str] | None = None) -> Job:
         with self.lock:
@@ -230,6 +235,21 @@ class Store:
             self.runs[run_id] = run
             self.save()
             return run
+
+    def prune_run_folders(self) -> list[int]:
+        """Delete the folders of finished runs beyond the last `keep_runs`; their records stay.
+
+        Each run leaves dbt's target/ and logs (megabytes, dozens of files) under .lakehouse/.
+        """
+        with self.lock:
+            finished = sorted(r.id for r in self.runs.values() if r.status.is_terminal)
+            old = [self.runs[run_id] for run_id in finished[: max(0, len(finished) - self.config.keep_runs)]]
+        pruned = []
+        for run in old:
+            if Path(run.run_dir).exists():
+                shutil.rmtree(run.run_dir, ignore_errors=True)
+                pruned.append(run.id)
+        return pruned
 
     def save(self) -> None:
         with self.lock:

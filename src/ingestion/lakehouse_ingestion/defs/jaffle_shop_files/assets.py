@@ -5,16 +5,18 @@ environments replicate with Sling (sling_files.py). No `from __future__ import a
 reads the run config class from the annotation at definition time.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
+from pydantic import Field
 
 from lakehouse_ingestion.csv_contract import CsvContractError
-from lakehouse_ingestion.defs.jaffle_shop_files.duckdb_load import CsvTableLoader
+from lakehouse_ingestion.defs.jaffle_shop_files.duckdb_load import CsvStream, CsvTableLoader
 from lakehouse_ingestion.defs.jaffle_shop_files.replication import (
     GROUP,
     file_path,
@@ -29,6 +31,11 @@ class LoadConfig(dg.Config):
     # The YAML's full-refresh mode means "the table equals the file"; inserting only appended
     # rows keeps that true, so a full reload is forced only on request.
     full_refresh: bool = False
+    allow_shrink: bool = Field(
+        False,
+        description="Load a file even if it empties its table or removes more of its rows than"
+        " LAKEHOUSE_LOAD_MAX_SHRINK allows.",
+    )
 
 
 def build_jaffle_shop_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
@@ -37,6 +44,14 @@ def build_jaffle_shop_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
 
         return build_sling_files(settings)
     return build_duckdb_files(settings)
+
+
+def stream_description(path: Path, config: Mapping[str, Any]) -> str:
+    key = ", ".join(config.get("primary_key", [])) or "none"
+    return (
+        f"{path.name} loaded into {config['object']} (key: {key}). The three jaffle shop files load"
+        " together, all or none."
+    )
 
 
 def build_duckdb_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
@@ -50,38 +65,55 @@ def build_duckdb_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
             key,
             group_name=GROUP,
             kinds={"duckdb", "csv"},
-            description=f"{path.name} loaded into {config['object']}",
+            description=stream_description(path, config),
             metadata={"dagster/table_name": config["object"], "source_file": str(path)},
         )
         for key, (path, config) in streams.items()
     ]
 
-    @dg.multi_asset(specs=specs, name="jaffle_shop_files", pool=WAREHOUSE_POOL, can_subset=True)
+    # Not subsettable: the three files are one extract, and dbt's relationships between them hold
+    # only if they change together, so they load in one DuckDB transaction.
+    @dg.multi_asset(specs=specs, name="jaffle_shop_files", pool=WAREHOUSE_POOL, can_subset=False)
     def jaffle_shop_files(context: dg.AssetExecutionContext, config: LoadConfig) -> Iterator[Any]:
+        by_table = {}
+        for key, (path, declared) in sorted(streams.items()):
+            schema, table = declared["object"].split(".")
+            by_table[table] = (
+                key,
+                schema,
+                CsvStream(path, table, declared["columns"], declared.get("primary_key", ())),
+            )
+        schemas = {schema for _, schema, _ in by_table.values()}
+        if len(schemas) != 1:
+            raise dg.Failure(f"The jaffle shop files must land in one schema, not {sorted(schemas)}")
         with duckdb.connect(str(settings.duckdb_path)) as con:
-            loaders: dict[str, CsvTableLoader] = {}
-            for key in sorted(context.selected_asset_keys):
-                path, declared = streams[key]
-                schema, table = declared["object"].split(".")
-                loader = loaders.setdefault(schema, CsvTableLoader(con, schema))
-                try:
-                    result = loader.load(path, table, declared["columns"], full_refresh=config.full_refresh)
-                except CsvContractError as err:
-                    raise dg.Failure(
-                        description=f"{key.to_user_string()} rejected: {err}",
-                        metadata={"file": str(err.path), "line": err.line or 0, "problem": err.problem},
-                    ) from None
-                how = "appended" if result.incremental else "loaded"
-                context.log.info(
-                    f"{path.name}: {how} {result.rows_loaded} rows; {result.row_count} in {table}"
+            loader = CsvTableLoader(con, schemas.pop())
+            try:
+                results = loader.load_all(
+                    [stream for _, _, stream in by_table.values()],
+                    full_refresh=config.full_refresh,
+                    max_shrink=None if config.allow_shrink else settings.load_max_shrink,
                 )
-                yield dg.MaterializeResult(
-                    asset_key=key,
-                    metadata={
-                        "dagster/row_count": result.row_count,
-                        "rows_loaded": result.rows_loaded,
-                        "incremental": result.incremental,
-                    },
-                )
+            except CsvContractError as err:
+                rejected = next((k for k, _, st in by_table.values() if st.path == err.path), None)
+                what = rejected.to_user_string() if rejected else err.path.name
+                raise dg.Failure(
+                    description=f"{what} rejected, no table changed: {err}",
+                    metadata={"file": str(err.path), "line": err.line or 0, "problem": err.problem},
+                ) from None
+        for table, result in results.items():
+            key, _, stream = by_table[table]
+            how = "appended" if result.incremental else "loaded"
+            context.log.info(
+                f"{stream.path.name}: {how} {result.rows_loaded} rows; {result.row_count} in {table}"
+            )
+            yield dg.MaterializeResult(
+                asset_key=key,
+                metadata={
+                    "dagster/row_count": result.row_count,
+                    "rows_loaded": result.rows_loaded,
+                    "incremental": result.incremental,
+                },
+            )
 
     return jaffle_shop_files

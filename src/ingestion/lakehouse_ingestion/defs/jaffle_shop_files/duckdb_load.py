@@ -5,8 +5,11 @@ took ~10-20x as long as DuckDB's own `read_csv` into a table on the same file (p
 pandas 1.9x, dlt 2.8-3.1x); see docs/benchmarks.md. DuckDB reads the file once with the declared
 types in strict mode, so that read *is* the contract check, and its errors name file and line.
 
-A full load fills a staging table and swaps it in with one transaction, so a rejected file leaves
-the previous table as it was. What was loaded (byte size, SHA-256 per 4 MiB block, the declared
+Files load together (`load_all`): one transaction for all of them, so either every table is
+replaced or appended, or none is. A full load fills a staging table and swaps it in, so a rejected
+file leaves the previous table as it was. A declared key is checked before the swap (a duplicate
+names both lines), and so is the row count: a file that would empty a table, or shrink it by more
+than `max_shrink`, is refused. What was loaded (byte size, SHA-256 per 4 MiB block, the declared
 columns, the row count) is recorded in `<schema>._file_loads` in the same transaction as the data.
 When the file has only grown (every loaded block hashes the same) only header + appended bytes
 are read and inserted; any other change means a full reload.
@@ -17,16 +20,35 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from lakehouse_ingestion.csv_contract import check_header, contract_error, duckdb_types, read_csv_sql
+from lakehouse_ingestion.csv_contract import (
+    CsvContractError,
+    check_header,
+    contract_error,
+    duckdb_types,
+    duplicate_key_error,
+    duplicate_key_sql,
+    read_csv_sql,
+)
 from lakehouse_ingestion.defs.jaffle_shop_files.blocks import block_digests, count_lines, last_byte
 
 STATE_TABLE = "_file_loads"
+
+
+@dataclass(frozen=True)
+class CsvStream:
+    """A declared file: where it is, the table it fills, its columns and (optionally) its key."""
+
+    path: Path
+    table: str
+    columns: Mapping[str, str]
+    key: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -60,9 +82,33 @@ class CsvTableLoader:
         )
 
     def load(
-        self, path: Path, table: str, columns: Mapping[str, str], *, full_refresh: bool = False
+        self,
+        path: Path,
+        table: str,
+        columns: Mapping[str, str],
+        *,
+        key: Sequence[str] = (),
+        full_refresh: bool = False,
+        max_shrink: float | None = None,
     ) -> LoadResult:
-        check_header(path, columns)
+        stream = CsvStream(path, table, columns, key)
+        return self.load_all([stream], full_refresh=full_refresh, max_shrink=max_shrink)[table]
+
+    def load_all(
+        self, streams: Sequence[CsvStream], *, full_refresh: bool = False, max_shrink: float | None = None
+    ) -> dict[str, LoadResult]:
+        """Load every stream in one transaction: all tables change, or (on any error) none.
+
+        `max_shrink` (0..1) refuses a full load that leaves a table with fewer than
+        `(1 - max_shrink)` of its rows, or with none; `None` loads whatever the file holds.
+        """
+        for stream in streams:
+            check_header(stream.path, stream.columns)
+        with self._transaction():
+            return {stream.table: self._load_one(stream, full_refresh, max_shrink) for stream in streams}
+
+    def _load_one(self, stream: CsvStream, full_refresh: bool, max_shrink: float | None) -> LoadResult:
+        path, table, columns = stream.path, stream.table, stream.columns
         declared = json.dumps(dict(columns))
         size = path.stat().st_size
         before = None if full_refresh else self._loaded(path, table)
@@ -74,8 +120,8 @@ class CsvTableLoader:
         ):
             blocks = block_digests(path, before.size)
             if blocks == before.blocks:
-                return self._append(path, table, columns, before, size)
-        return self._replace(path, table, columns, declared, size)
+                return self._append(stream, before, size)
+        return self._replace(stream, declared, size, max_shrink)
 
     def _loaded(self, path: Path, table: str) -> _Loaded | None:
         exists = self.con.execute(
@@ -103,9 +149,43 @@ class CsvTableLoader:
         ).fetchone()
         return int(row[0]) if row else 0
 
-    def _replace(
-        self, path: Path, table: str, columns: Mapping[str, str], declared: str, size: int
-    ) -> LoadResult:
+    def _rows(self, table: str) -> int | None:
+        exists = self.con.execute(
+            "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+            [self.schema, table],
+        ).fetchone()
+        if not exists or not exists[0]:
+            return None
+        row = self.con.execute(f"select count(*) from {_q(self.schema)}.{_q(table)}").fetchone()
+        return int(row[0]) if row else 0
+
+    def _check_keys(self, stream: CsvStream, relation: str, against: str | None = None) -> None:
+        if not stream.key:
+            return
+        duplicate = self.con.execute(duplicate_key_sql(relation, stream.key)).fetchone()
+        if not duplicate and against:
+            names = ", ".join(_q(name) for name in stream.key)
+            duplicate = self.con.execute(
+                f"select {names} from {relation} semi join {against} using ({names}) limit 1"
+            ).fetchone()
+        if duplicate:
+            raise duplicate_key_error(stream.path, stream.columns, stream.key)
+
+    def _check_shrink(self, stream: CsvStream, rows: int, max_shrink: float | None) -> None:
+        previous = self._rows(stream.table)
+        if max_shrink is None or not previous:
+            return
+        if rows == 0 or rows < previous * (1 - max_shrink):
+            raise CsvContractError(
+                stream.path,
+                None,
+                f"{rows} rows would replace the {previous} rows of {self.schema}.{stream.table}, a drop of"
+                f" {1 - rows / previous:.0%} (more than {max_shrink:.0%} is refused, and so is an empty"
+                " file); the table is unchanged. If the file is right, load it with allow_shrink: true.",
+            )
+
+    def _replace(self, stream: CsvStream, declared: str, size: int, max_shrink: float | None) -> LoadResult:
+        path, table, columns = stream.path, stream.table, stream.columns
         blocks = block_digests(path, size)
         stage = f"{_q(self.schema)}.{_q('_stage_' + table)}"
         body = ", ".join(f"{_q(name)} {kind}" for name, kind in duckdb_types(columns).items())
@@ -113,20 +193,19 @@ class CsvTableLoader:
         try:
             rows = self._insert(stage, path, columns)
         except duckdb.Error as exc:
-            self.con.execute(f"drop table if exists {stage}")
             raise contract_error(path, exc) from None
-        with self._transaction():
-            self.con.execute(f"drop table if exists {_q(self.schema)}.{_q(table)}")
-            self.con.execute(f"alter table {stage} rename to {_q(table)}")
-            if path.stat().st_size == size:
-                self._record(path, table, declared, size, blocks, rows)
-            else:  # still being written: what was read is unknown, so the next load is a full one
-                self.con.execute(f"delete from {_q(self.schema)}.{STATE_TABLE} where object = ?", [table])
+        self._check_keys(stream, stage)
+        self._check_shrink(stream, rows, max_shrink)
+        self.con.execute(f"drop table if exists {_q(self.schema)}.{_q(table)}")
+        self.con.execute(f"alter table {stage} rename to {_q(table)}")
+        if path.stat().st_size == size:
+            self._record(path, table, declared, size, blocks, rows)
+        else:  # still being written: what was read is unknown, so the next load is a full one
+            self.con.execute(f"delete from {_q(self.schema)}.{STATE_TABLE} where object = ?", [table])
         return LoadResult(rows, rows, incremental=False)
 
-    def _append(
-        self, path: Path, table: str, columns: Mapping[str, str], before: _Loaded, size: int
-    ) -> LoadResult:
+    def _append(self, stream: CsvStream, before: _Loaded, size: int) -> LoadResult:
+        path, table, columns = stream.path, stream.table, stream.columns
         if size == before.size:
             return LoadResult(0, before.row_count, incremental=True)
         with path.open("rb") as fh:
@@ -137,29 +216,33 @@ class CsvTableLoader:
         with os.fdopen(handle, "wb") as out:
             out.write(header + tail)
         tail_file = Path(name)
+        target = f"{_q(self.schema)}.{_q(table)}"
+        stage = _q(f"_append_{table}")
         try:
-            with self._transaction():
-                try:
-                    rows = self._insert(f"{_q(self.schema)}.{_q(table)}", tail_file, columns)
-                except duckdb.Error as exc:
-                    # Line 1 of the copy is the header; its line 2 is the first line after the prefix.
-                    raise contract_error(path, exc, line_offset=count_lines(path, before.size) - 1) from None
-                blocks = block_digests(path, size, known=before.blocks, known_size=before.size)
-                self._record(path, table, before.columns, size, blocks, before.row_count + rows)
+            self.con.execute(f"create or replace temp table {stage} as select * from {target} limit 0")
+            try:
+                rows = self._insert(stage, tail_file, columns)
+            except duckdb.Error as exc:
+                # Line 1 of the copy is the header; its line 2 is the first line after the prefix.
+                offset = count_lines(path, before.size) - 1
+                raise contract_error(tail_file, exc, line_offset=offset, source=path) from None
+            # The loaded prefix has no duplicates: only the new rows, among themselves and
+            # against the table (DuckDB skips row groups whose key range cannot match).
+            self._check_keys(stream, stage, against=target)
+            self.con.execute(f"insert into {target} select * from {stage}")
+            self.con.execute(f"drop table {stage}")
+            blocks = block_digests(path, size, known=before.blocks, known_size=before.size)
+            self._record(path, table, before.columns, size, blocks, before.row_count + rows)
         finally:
             tail_file.unlink(missing_ok=True)
         return LoadResult(rows, before.row_count + rows, incremental=True)
 
-    def _transaction(self) -> _Transaction:
-        return _Transaction(self.con)
-
-
-class _Transaction:
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.con = con
-
-    def __enter__(self) -> None:
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
         self.con.execute("begin transaction")
-
-    def __exit__(self, kind: object, exc: object, tb: object) -> None:
-        self.con.execute("rollback" if kind else "commit")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("rollback")
+            raise
+        self.con.execute("commit")

@@ -3,34 +3,23 @@
 Locally the files load with DuckDB directly (see duckdb_load.py for why).
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
-from dagster_sling import DagsterSlingTranslator, SlingResource, sling_assets
+from dagster_sling import SlingResource, sling_assets
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
 from lakehouse_resources.tools import ensure_local_tools
 
 from lakehouse_ingestion.csv_contract import CsvContractError, check_csv
 from lakehouse_ingestion.defs.jaffle_shop_files.replication import GROUP, file_path, load_replication
-
-
-class RawTableTranslator(DagsterSlingTranslator):
-    """Key each stream by its target object (`raw.raw_orders` -> raw/raw_orders).
-
-    The default translator keys by the file path and adds a phantom upstream asset.
-    """
-
-    def get_asset_spec(self, stream_definition: Mapping[str, Any]) -> dg.AssetSpec:
-        spec = super().get_asset_spec(stream_definition)
-        target = stream_definition["config"]["object"]
-        return spec.replace_attributes(key=dg.AssetKey(target.split(".")), deps=[], group_name=GROUP)
+from lakehouse_ingestion.defs.production.database_replication import TargetObjectTranslator
 
 
 def build_sling_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
     replication = load_replication(settings.data_dir)
-    translator = RawTableTranslator()
+    translator = TargetObjectTranslator(replication.get("defaults", {}), GROUP)
     stream_by_key = {
         translator.get_asset_spec({"name": name, "config": config}).key: (name, config)
         for name, config in replication["streams"].items()
@@ -47,7 +36,7 @@ def build_sling_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
         for key in sorted(context.selected_asset_keys):
             name, config = stream_by_key[key]
             try:
-                rows = check_csv(file_path(name), config["columns"])
+                rows = check_csv(file_path(name), config["columns"], config.get("primary_key", ()))
             except CsvContractError as err:
                 raise dg.Failure(
                     description=f"{key.to_user_string()} rejected: {err}",

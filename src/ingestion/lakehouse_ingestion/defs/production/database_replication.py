@@ -20,9 +20,11 @@ def target_object(stream_name: str, config: Mapping[str, Any] | None, defaults: 
 
 
 class TargetObjectTranslator(DagsterSlingTranslator):
-    """Key each stream by the table it lands in (`raw_pg.orders` -> raw_pg/orders), with no upstream.
+    """Key each stream by the table it lands in (`raw_pg.orders` -> raw_pg/orders, a file stream's
+    `object: raw.raw_orders` -> raw/raw_orders), with no upstream; for every Sling replication.
 
-    The default translator keys by the source stream and adds a phantom upstream asset.
+    The default translator keys by the source stream (a file's absolute path) and adds a phantom
+    upstream asset.
     """
 
     def __init__(self, defaults: Mapping[str, Any], group_name: str) -> None:

@@ -1,0 +1,45 @@
+"""Sling's file replication (the production path for files) really runs: CSV to DuckDB, offline."""
+
+import dagster as dg
+from lakehouse_ingestion.defs.build import sling_resource
+from lakehouse_ingestion.defs.jaffle_shop_files.sling_files import build_sling_files
+from lakehouse_resources.asset_keys import JAFFLE_SHOP_RAW
+from lakehouse_resources.settings import LakehouseSettings
+from testsupport import query
+
+
+def replicate(settings: LakehouseSettings) -> dg.ExecuteInProcessResult:
+    # The same assets as outside `local`, with the settings' local warehouse as Sling's target.
+    state = settings.state_dir
+    state.mkdir(parents=True, exist_ok=True)
+    return dg.materialize(
+        [build_sling_files(settings)],
+        resources={"sling": sling_resource(settings)},
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def test_sling_replicates_the_jaffle_shop_files_into_duckdb(local_settings: LakehouseSettings) -> None:
+    result = replicate(local_settings)
+    assert result.success
+    counts = {
+        event.asset_key: event.materialization.metadata["dagster/row_count"].value
+        for event in result.get_asset_materialization_events()
+    }
+    assert counts == dict(zip(JAFFLE_SHOP_RAW, (100, 99, 122), strict=True))
+    assert query(
+        local_settings, "select count(*), count(distinct id), sum(amount) from raw.raw_payments"
+    ) == [(122, 122, 173500)]
+
+
+def test_a_duplicate_key_stops_sling_before_it_replaces_anything(local_settings: LakehouseSettings) -> None:
+    assert replicate(local_settings).success
+    orders = local_settings.data_dir / "raw_orders.csv"
+    orders.write_bytes(orders.read_bytes() + b"3,1,2018-04-09,placed\r\n")
+    result = replicate(local_settings)
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.user_failure_data
+    assert failure is not None
+    assert f"{orders}:101: duplicate key id=3: lines 4 and 101" in (failure.description or "")
+    assert query(local_settings, "select count(*) from raw.raw_orders") == [(99,)]

@@ -1,0 +1,52 @@
+"""The stand-in's local Spark: a Connect server on loopback with a persistent Hive catalog."""
+
+from pathlib import Path
+
+import pytest
+from lakehouse_standins.databricks.spark_runtime import SparkRuntime, SparkUnavailable
+from pyspark.errors import AnalysisException
+
+
+def listening_addresses(pid: int) -> set[str]:
+    """Local addresses of the process's listening TCP sockets, from /proc."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = str(fd.readlink()) if fd.is_symlink() else ""
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                found.add(fields[1].rsplit(":", 1)[0])
+    return found
+
+
+def test_the_server_answers_three_part_names_and_listens_only_on_loopback(spark, spark_runtime) -> None:
+    spark.sql("create database if not exists spark_catalog.main_runtime_test")
+    spark.range(3).write.mode("overwrite").saveAsTable("spark_catalog.main_runtime_test.numbers")
+
+    assert spark.table("spark_catalog.main_runtime_test.numbers").count() == 3
+    assert spark_runtime.pid is not None
+    addresses = listening_addresses(spark_runtime.pid)
+    assert addresses, "the Spark server listens on nothing"
+    # IPv4 127.0.0.1 is 0100007F in /proc; IPv6 ::ffff:127.0.0.1 ends in it.
+    assert all(address.endswith("0100007F") for address in addresses), addresses
+
+
+def test_a_missing_table_is_spark_s_analysis_error_and_the_server_survives(spark) -> None:
+    with pytest.raises(AnalysisException) as raised:
+        spark.table("spark_catalog.main_runtime_test.missing").count()
+
+    assert raised.value.getCondition() == "TABLE_OR_VIEW_NOT_FOUND"
+    assert spark.range(2).count() == 2
+
+
+def test_without_java_the_runtime_says_what_to_install(tmp_path) -> None:
+    runtime = SparkRuntime(tmp_path / "spark", java_env={"PATH": str(tmp_path)})
+
+    with pytest.raises(SparkUnavailable, match="apt-get install openjdk-17-jre-headless"):
+        runtime.remote(timeout=30)
+    runtime.stop()
+    assert runtime.pid is None
