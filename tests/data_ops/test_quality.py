@@ -14,8 +14,8 @@ SCHEMA = "id INT, name STRING, amount DOUBLE"
 def test_counts_per_rule_with_null_failing(spark) -> None:
     df = spark.createDataFrame(ROWS, SCHEMA)
     rules = [
-        Expectation(name="has_name", constraint="name IS NOT NULL", action=Action.WARN),
-        Expectation(name="positive_amount", constraint="amount > 0", action=Action.DROP),
+        Expectation(name="has_name", condition="name IS NOT NULL", action=Action.WARN),
+        Expectation(name="positive_amount", condition="amount > 0", action=Action.DROP),
     ]
     report = evaluate(df, rules, "t")
     counts = {r.name: (r.passed_records, r.failed_records) for r in report.expectations}
@@ -32,8 +32,8 @@ def test_counts_per_rule_with_null_failing(spark) -> None:
 def test_warn_keeps_drop_removes_and_the_counts_are_printed(spark, capsys) -> None:
     df = spark.createDataFrame(ROWS, SCHEMA)
     rules = [
-        Expectation(name="has_name", constraint="name IS NOT NULL", action=Action.WARN),
-        Expectation(name="positive_amount", constraint="amount > 0", action=Action.DROP),
+        Expectation(name="has_name", condition="name IS NOT NULL", action=Action.WARN),
+        Expectation(name="positive_amount", condition="amount > 0", action=Action.DROP),
     ]
     kept, _ = enforce(df, rules, "silver_x")
     assert sorted(row.id for row in kept.collect()) == [1, 2]
@@ -44,7 +44,7 @@ def test_warn_keeps_drop_removes_and_the_counts_are_printed(spark, capsys) -> No
 
 def test_fail_raises_naming_rule_and_count(spark) -> None:
     df = spark.createDataFrame(ROWS, SCHEMA)
-    rules = [Expectation(name="known_amount", constraint="amount IS NOT NULL", action=Action.FAIL)]
+    rules = [Expectation(name="known_amount", condition="amount IS NOT NULL", action=Action.FAIL)]
     with pytest.raises(
         ExpectationFailed, match=r"1 record\(s\) of silver_y violate expectation 'known_amount'"
     ):
@@ -52,7 +52,7 @@ def test_fail_raises_naming_rule_and_count(spark) -> None:
 
 
 def test_tolerance_decides_beyond() -> None:
-    rule = Expectation(name="r", constraint="true", action=Action.DROP, tolerance=0.25)
+    rule = Expectation(name="r", condition="true", action=Action.DROP, tolerance=0.25)
     from data_ops.quality import ExpectationResult
 
     def result(failed: int) -> ExpectationResult:
@@ -60,7 +60,7 @@ def test_tolerance_decides_beyond() -> None:
             name="r",
             dataset="d",
             action=rule.action,
-            constraint=rule.constraint,
+            condition=rule.condition,
             tolerance=rule.tolerance,
             passed_records=100 - failed,
             failed_records=failed,

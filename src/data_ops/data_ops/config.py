@@ -2,7 +2,8 @@
 
 Workspace code never builds a table name: the bundle (through the one naming policy) passes full
 three-part names, as pipeline configuration (`spark.conf`) or job parameters (`--key value`). This
-module validates them and says which key is missing or malformed. `CatalogRule` is the shape of a
+module validates them and says which key is missing or malformed (`data_ops.pipelines` reads a
+pipeline's configuration). `CatalogRule` is the shape of a
 target's catalog rule in the bundle's targets overlay (seed 003's `dev_catalog.dev_member`).
 """
 
@@ -17,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from data_ops.errors import ConfigError
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-CONF_PREFIX = "data_ops."
 
 
 class TableName(BaseModel):
@@ -98,18 +98,8 @@ def _validated(model: type[P], values: dict[str, Any], where: str) -> P:
         raise ConfigError(f"invalid parameters for {model.__name__}: {exc}") from None
 
 
-def from_spark_conf(spark: Any, model: type[P]) -> P:
-    """A pipeline's parameters from its configuration (`data_ops.<field>` keys in `spark.conf`)."""
-    values = {}
-    for name in model.model_fields:
-        value = spark.conf.get(CONF_PREFIX + name, None)
-        if value is not None:
-            values[name] = value
-    return _validated(model, values, CONF_PREFIX)
-
-
 def from_args(args: Sequence[str], model: type[P], *, other_prefixes: Sequence[str] = ()) -> P:
-    """A job's parameters from `--name value` arguments (a Python task's `parameters`).
+    """A job's parameters from `--name=value` (or `--name value`) arguments (a Python task's `parameters`).
 
     Arguments starting with one of `other_prefixes` belong to someone else (an orchestrator's
     bootstrap, say) and are skipped; any other unknown name is an error.
@@ -118,9 +108,12 @@ def from_args(args: Sequence[str], model: type[P], *, other_prefixes: Sequence[s
     items = list(args)
     while items:
         flag = items.pop(0)
-        if not flag.startswith("--") or not items:
-            raise ConfigError(f"expected '--name value' arguments, got '{flag}' in {list(args)}")
-        name, value = flag[2:].replace("-", "_"), items.pop(0)
+        if not flag.startswith("--") or ("=" not in flag and not items):
+            raise ConfigError(
+                f"expected '--name=value' or '--name value' arguments, got '{flag}' in {list(args)}"
+            )
+        name, value = flag[2:].split("=", 1) if "=" in flag else (flag[2:], items.pop(0))
+        name = name.replace("-", "_")
         if not name.startswith(tuple(other_prefixes)):
             values[name] = value
     return _validated(model, values, "--")

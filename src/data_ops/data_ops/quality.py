@@ -3,10 +3,11 @@
 On a workspace `expect` hands the rules to the platform's own decorators (`dp.expect_all`,
 `dp.expect_all_or_drop`, `dp.expect_all_or_fail`), and the pipeline's event log reports the counts.
 Open-source declarative pipelines have no expectations, so there `expect` applies the same rules
-itself: it counts passed and failed rows per rule in one aggregation while the query is defined
-(the pipeline's inputs are already up to date: each layer is its own pipeline), stops the update
-before anything is written when a fail rule is violated, filters drop rules, and prints the counts
-as one `DATA_OPS_EXPECTATIONS` line in the shape of the event log's `data_quality` details.
+itself: when the pipeline file is loaded (registration; the inputs are already up to date since each
+layer is its own pipeline) it counts passed and failed rows per rule in one aggregation, stops the
+update before anything is written when a fail rule is violated and prints the counts as one
+`DATA_OPS_EXPECTATIONS` line in the shape of the event log's `data_quality` details; the query
+function then filters what drop rules reject.
 """
 
 from __future__ import annotations
@@ -43,19 +44,19 @@ class Expectation(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    constraint: str
+    condition: str
     action: Action = Action.WARN
     tolerance: float = Field(0.0, ge=0.0, le=1.0)
 
     def holds(self) -> Column:
-        return F.coalesce(F.expr(self.constraint), F.lit(False))
+        return F.coalesce(F.expr(self.condition), F.lit(False))
 
 
 class ExpectationResult(BaseModel):
     name: str
     dataset: str
     action: Action
-    constraint: str
+    condition: str
     tolerance: float
     passed_records: int
     failed_records: int
@@ -119,7 +120,7 @@ def evaluate(df: DataFrame, rules: Sequence[Expectation], dataset: str) -> Quali
             name=rule.name,
             dataset=dataset,
             action=rule.action,
-            constraint=rule.constraint,
+            condition=rule.condition,
             tolerance=rule.tolerance,
             passed_records=int(row[f"passed_{i}"] or 0),
             failed_records=total - int(row[f"passed_{i}"] or 0),
@@ -159,7 +160,7 @@ def enforce(df: DataFrame, rules: Sequence[Expectation], dataset: str) -> tuple[
     failures = report.failures()
     if failures:
         first = failures[0]
-        raise ExpectationFailed(dataset, first.name, first.failed_records, first.constraint)
+        raise ExpectationFailed(dataset, first.name, first.failed_records, first.condition)
     return drop_violations(df, rules), report
 
 
@@ -184,14 +185,18 @@ def expect(
                 (Action.DROP, dp.expect_all_or_drop),
                 (Action.FAIL, dp.expect_all_or_fail),
             ):
-                chosen = {rule.name: rule.constraint for rule in rules if rule.action is action}
+                chosen = {rule.name: rule.condition for rule in rules if rule.action is action}
                 if chosen:
                     decorated = decorator(chosen)(decorated)
             return decorated
 
+        # Evaluated now, while the pipeline registers its datasets: open-source SDP refuses any
+        # DataFrame analysis inside a query function (ATTEMPT_ANALYSIS_IN_PIPELINE_QUERY_FUNCTION).
+        enforce(query(), rules, dataset)
+
         @functools.wraps(query)
         def enforced() -> DataFrame:
-            return enforce(query(), rules, dataset)[0]
+            return drop_violations(query(), rules)
 
         return enforced
 

@@ -10,6 +10,7 @@ each expectation must report, so tests compare counts, not guesses.
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 from collections import Counter
@@ -18,8 +19,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 FILE_ROWS = 100_000
-MEMBER_FEED = "member/enrollment/landing/members"
-CLAIMS_FEED = "claims/adjudication/landing/claim_lines"
+DEFAULT_ROWS = 2_000
+# (domain, source, feed): a feed lands in `<landing root of domain and source>/<feed>/`.
+MEMBER_FEED = ("member", "enrollment", "members")
+CLAIMS_FEED = ("claims", "adjudication", "claim_lines")
 PLANS = ("PLN-BRONZE", "PLN-SILVER", "PLN-GOLD", "PLN-PLATINUM")
 CLAIM_COLUMNS = (
     "claim_id", "line_number", "member_id", "claim_type", "service_date", "provider_npi",
@@ -102,7 +105,7 @@ def _claim(rng: random.Random, number: int, member_count: int, **overrides: obje
 
 def _write_parts(folder: Path, lines: list[str], suffix: str, header: str | None, feeds: Feeds) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob(f"*{suffix}"):
+    for old in [*folder.glob("*.jsonl"), *folder.glob("*.csv")]:
         old.unlink()
     for part, start in enumerate(range(0, max(len(lines), 1), FILE_ROWS)):
         path = folder / f"part-{part:05d}{suffix}"
@@ -220,8 +223,20 @@ def _drift_file(rng: random.Random, members: int, start: int, folder: Path, feed
     feeds.expected_failures["bronze_claim_lines", "no_schema_drift"] += len(rows)
 
 
-def generate(landing_root: Path, rows: int = 2_000, seed: int = 3, break_fail_rules: bool = False) -> Feeds:
-    """Write both feeds under `landing_root` (`<domain>/<source>/landing/<feed>/`), replacing old files.
+def feed_folder(root: Path, feed: tuple[str, str, str], landing: str = "landing") -> Path:
+    """`<root>/<domain>/<source>/landing/<feed>` (a Volumes root), or without `landing` (fixtures)."""
+    domain, source, name = feed
+    return root / domain / source / landing / name if landing else root / domain / source / name
+
+
+def generate(
+    root: Path,
+    rows: int = DEFAULT_ROWS,
+    seed: int = 3,
+    break_fail_rules: bool = False,
+    landing: str = "landing",
+) -> Feeds:
+    """Write both feeds under `root` (see `feed_folder`), replacing their old files.
 
     `rows` is the number of source rows over both feeds, about one member row to five claim lines.
     """
@@ -229,15 +244,32 @@ def generate(landing_root: Path, rows: int = 2_000, seed: int = 3, break_fail_ru
     feeds = Feeds()
     members = max(rows // 6, 10)
     claims = max(rows - members - members // 50 - rows // 200, 10)
-    _write_parts(
-        landing_root / MEMBER_FEED,
-        _member_lines(rng, members, break_fail_rules, feeds),
-        ".jsonl",
-        None,
-        feeds,
-    )
-    claim_folder = landing_root / CLAIMS_FEED
+    member_folder = feed_folder(root, MEMBER_FEED, landing)
+    _write_parts(member_folder, _member_lines(rng, members, break_fail_rules, feeds), ".jsonl", None, feeds)
+    claim_folder = feed_folder(root, CLAIMS_FEED, landing)
     claim_lines = _claim_lines(rng, claims, members, break_fail_rules, feeds)
     _write_parts(claim_folder, claim_lines, ".csv", ",".join(CLAIM_COLUMNS), feeds)
     _drift_file(rng, members, claims + 1_000, claim_folder, feeds)
     return feeds
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m lakehouse_domains.medallion.feeds", description=__doc__)
+    parser.add_argument("root", type=Path, help="a Volumes root (<root>/<domain>/<source>/landing/<feed>)")
+    parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="source rows over both feeds")
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--break-fail-rules", action="store_true", help="add one row per fail expectation")
+    parser.add_argument(
+        "--fixtures", action="store_true", help="<root>/<domain>/<source>/<feed>, no landing/"
+    )
+    args = parser.parse_args(argv)
+    feeds = generate(
+        args.root, args.rows, args.seed, args.break_fail_rules, landing="" if args.fixtures else "landing"
+    )
+    print(
+        f"{feeds.member_rows} member rows, {feeds.claim_rows} claim lines in {len(feeds.files)} files under {args.root}"
+    )
+
+
+if __name__ == "__main__":
+    main()

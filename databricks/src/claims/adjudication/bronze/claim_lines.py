@@ -4,10 +4,8 @@ Columns are matched by header name, so a file that adds or drops a column still 
 in `_rescued_columns` / `_missing_columns`; a line that does not parse keeps its file, line and reason.
 """
 
-from data_ops.config import Parameters, TableName, from_spark_conf
 from data_ops.operations.readers import read_lines
 from data_ops.operations.transformers import parse_csv_lines
-from data_ops.quality import Action, Expectation, expect
 from pyspark import pipelines as dp
 from pyspark.sql import DataFrame
 from pyspark.sql.types import (
@@ -19,6 +17,8 @@ from pyspark.sql.types import (
     StructType,
     TimestampType,
 )
+
+from data_ops import pipelines
 
 CLAIM_LINES_FEED = StructType(
     [
@@ -39,29 +39,14 @@ CLAIM_LINES_FEED = StructType(
     ]
 )
 
-EXPECTATIONS = [
-    Expectation(name="well_formed", constraint="_quarantine_reason IS NULL", action=Action.WARN),
-    Expectation(
-        name="no_schema_drift",
-        constraint="_rescued_columns IS NULL AND _missing_columns IS NULL",
-        action=Action.WARN,
-    ),
-]
-
-
-class BronzeClaimLines(Parameters):
-    landing_path: str
-    bronze_claim_lines: TableName
-
 
 def bronze_claim_lines(lines: DataFrame) -> DataFrame:
     return parse_csv_lines(lines, CLAIM_LINES_FEED)
 
 
-params = from_spark_conf(spark, BronzeClaimLines)
-
-
-@dp.materialized_view(name=str(params.bronze_claim_lines), comment="Claim lines feed, one row per line")
-@expect(EXPECTATIONS, dataset=str(params.bronze_claim_lines))
+@dp.materialized_view(
+    name=str(pipelines.table_name(spark, "bronze.claim_lines")), comment="Claim lines feed, one row per line"
+)
+@pipelines.expect(spark, "bronze.claim_lines")
 def claim_lines() -> DataFrame:
-    return bronze_claim_lines(read_lines(spark, params.landing_path, "*.csv"))
+    return bronze_claim_lines(read_lines(spark, pipelines.landing_path(spark, "claim_lines"), "*.csv"))

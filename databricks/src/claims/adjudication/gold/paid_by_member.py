@@ -1,9 +1,9 @@
 """Gold (job): paid amounts per member, plan, claim type and month; joins member silver for the plan.
 
 A claim line takes the plan of the member's enrollment segment covering its service date (none:
-plan_id NULL). Merged on its keys, so a re-run adds nothing. A Python task:
-`paid_by_member.py --silver_medical <t> --silver_pharmacy <t> --silver_professional <t>
---member_silver_enrollment <t> --gold_paid_by_member <t>`.
+plan_id NULL). Merged on its keys, so a re-run adds nothing. A Python task; the bundle passes the
+tables: `--silver_medical_table=<t> --silver_pharmacy_table=<t> --silver_professional_table=<t>
+--member_enrollment_silver_enrollment_table=<t> --gold_paid_by_member_table=<t>`.
 """
 
 import sys
@@ -20,11 +20,11 @@ log = get_logger("claims.adjudication.gold")
 
 
 class PaidByMember(Parameters):
-    silver_medical: TableName
-    silver_pharmacy: TableName
-    silver_professional: TableName
-    member_silver_enrollment: TableName
-    gold_paid_by_member: TableName
+    silver_medical_table: TableName
+    silver_pharmacy_table: TableName
+    silver_professional_table: TableName
+    member_enrollment_silver_enrollment_table: TableName
+    gold_paid_by_member_table: TableName
 
 
 def paid_by_member(claims: dict[str, DataFrame], enrollment: DataFrame) -> DataFrame:
@@ -59,13 +59,13 @@ def main(argv: list[str]) -> None:
     params = from_args(argv, PaidByMember, other_prefixes=("dagster_pipes",))
     spark = SparkSession.builder.getOrCreate()
     claims = {
-        "medical": spark.read.table(str(params.silver_medical)),
-        "pharmacy": spark.read.table(str(params.silver_pharmacy)),
-        "professional": spark.read.table(str(params.silver_professional)),
+        "medical": spark.read.table(str(params.silver_medical_table)),
+        "pharmacy": spark.read.table(str(params.silver_pharmacy_table)),
+        "professional": spark.read.table(str(params.silver_professional_table)),
     }
-    gold = paid_by_member(claims, spark.read.table(str(params.member_silver_enrollment)))
-    commit = TableManager(spark).merge(gold, params.gold_paid_by_member, KEYS)
-    log.info("%s: version %d, %s rows", params.gold_paid_by_member, commit.version, commit.output_rows)
+    gold = paid_by_member(claims, spark.read.table(str(params.member_enrollment_silver_enrollment_table)))
+    commit = TableManager(spark).merge(gold, params.gold_paid_by_member_table, KEYS)
+    log.info("%s: version %d, %s rows", params.gold_paid_by_member_table, commit.version, commit.output_rows)
 
 
 if __name__ == "__main__":

@@ -1,23 +1,13 @@
 """Silver: medical claim lines, the latest version of each (claim, line) the feed sent."""
 
-from data_ops.config import Parameters, TableName, from_spark_conf
 from data_ops.operations.transformers import latest_per_key, valid_rows
-from data_ops.quality import Action, Expectation, expect
 from pyspark import pipelines as dp
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from data_ops import pipelines
+
 CLAIM_LINE_KEYS = ["claim_id", "line_number"]
-EXPECTATIONS = [
-    Expectation(name="claim_id_present", constraint="claim_id IS NOT NULL", action=Action.FAIL),
-    Expectation(name="paid_not_above_billed", constraint="paid_amount <= billed_amount", action=Action.DROP),
-    Expectation(name="diagnosis_present", constraint="diagnosis_code IS NOT NULL", action=Action.WARN),
-]
-
-
-class Medical(Parameters):
-    bronze_claim_lines: TableName
-    silver_medical: TableName
 
 
 def medical(bronze: DataFrame) -> DataFrame:
@@ -38,10 +28,9 @@ def medical(bronze: DataFrame) -> DataFrame:
     )
 
 
-params = from_spark_conf(spark, Medical)
-
-
-@dp.materialized_view(name=str(params.silver_medical), comment="Institutional (medical) claim lines")
-@expect(EXPECTATIONS, dataset=str(params.silver_medical))
+@dp.materialized_view(
+    name=str(pipelines.table_name(spark, "silver.medical")), comment="Institutional (medical) claim lines"
+)
+@pipelines.expect(spark, "silver.medical")
 def silver_medical() -> DataFrame:
-    return medical(spark.read.table(str(params.bronze_claim_lines)))
+    return medical(spark.read.table(str(pipelines.table_name(spark, "bronze.claim_lines"))))

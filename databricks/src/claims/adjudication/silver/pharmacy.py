@@ -1,23 +1,13 @@
 """Silver: pharmacy claim lines, the latest version of each (claim, line) the feed sent."""
 
-from data_ops.config import Parameters, TableName, from_spark_conf
 from data_ops.operations.transformers import latest_per_key, valid_rows
-from data_ops.quality import Action, Expectation, expect
 from pyspark import pipelines as dp
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from data_ops import pipelines
+
 CLAIM_LINE_KEYS = ["claim_id", "line_number"]
-EXPECTATIONS = [
-    Expectation(name="claim_id_present", constraint="claim_id IS NOT NULL", action=Action.FAIL),
-    Expectation(name="valid_ndc", constraint="ndc_code RLIKE '^[0-9]{11}$'", action=Action.DROP),
-    Expectation(name="days_supply_in_range", constraint="days_supply BETWEEN 1 AND 90", action=Action.WARN),
-]
-
-
-class Pharmacy(Parameters):
-    bronze_claim_lines: TableName
-    silver_pharmacy: TableName
 
 
 def pharmacy(bronze: DataFrame) -> DataFrame:
@@ -38,10 +28,9 @@ def pharmacy(bronze: DataFrame) -> DataFrame:
     )
 
 
-params = from_spark_conf(spark, Pharmacy)
-
-
-@dp.materialized_view(name=str(params.silver_pharmacy), comment="Pharmacy claim lines")
-@expect(EXPECTATIONS, dataset=str(params.silver_pharmacy))
+@dp.materialized_view(
+    name=str(pipelines.table_name(spark, "silver.pharmacy")), comment="Pharmacy claim lines"
+)
+@pipelines.expect(spark, "silver.pharmacy")
 def silver_pharmacy() -> DataFrame:
-    return pharmacy(spark.read.table(str(params.bronze_claim_lines)))
+    return pharmacy(spark.read.table(str(pipelines.table_name(spark, "bronze.claim_lines"))))

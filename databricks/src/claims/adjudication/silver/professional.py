@@ -1,23 +1,13 @@
 """Silver: professional claim lines, the latest version of each (claim, line) the feed sent."""
 
-from data_ops.config import Parameters, TableName, from_spark_conf
 from data_ops.operations.transformers import latest_per_key, valid_rows
-from data_ops.quality import Action, Expectation, expect
 from pyspark import pipelines as dp
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from data_ops import pipelines
+
 CLAIM_LINE_KEYS = ["claim_id", "line_number"]
-EXPECTATIONS = [
-    Expectation(name="claim_id_present", constraint="claim_id IS NOT NULL", action=Action.FAIL),
-    Expectation(name="valid_npi", constraint="provider_npi RLIKE '^[0-9]{10}$'", action=Action.DROP),
-    Expectation(name="procedure_present", constraint="procedure_code IS NOT NULL", action=Action.WARN),
-]
-
-
-class Professional(Parameters):
-    bronze_claim_lines: TableName
-    silver_professional: TableName
 
 
 def professional(bronze: DataFrame) -> DataFrame:
@@ -38,10 +28,9 @@ def professional(bronze: DataFrame) -> DataFrame:
     )
 
 
-params = from_spark_conf(spark, Professional)
-
-
-@dp.materialized_view(name=str(params.silver_professional), comment="Professional claim lines")
-@expect(EXPECTATIONS, dataset=str(params.silver_professional))
+@dp.materialized_view(
+    name=str(pipelines.table_name(spark, "silver.professional")), comment="Professional claim lines"
+)
+@pipelines.expect(spark, "silver.professional")
 def silver_professional() -> DataFrame:
-    return professional(spark.read.table(str(params.bronze_claim_lines)))
+    return professional(spark.read.table(str(pipelines.table_name(spark, "bronze.claim_lines"))))

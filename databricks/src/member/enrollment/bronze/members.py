@@ -4,13 +4,13 @@ A line that does not parse or fit its types stays here with its file, line and r
 the feed added or dropped is reported in `_rescued_columns` / `_missing_columns`.
 """
 
-from data_ops.config import Parameters, TableName, from_spark_conf
 from data_ops.operations.readers import read_lines
 from data_ops.operations.transformers import parse_json_lines
-from data_ops.quality import Action, Expectation, expect
 from pyspark import pipelines as dp
 from pyspark.sql import DataFrame
 from pyspark.sql.types import DateType, DoubleType, StringType, StructField, StructType, TimestampType
+
+from data_ops import pipelines
 
 MEMBER_FEED = StructType(
     [
@@ -30,29 +30,15 @@ MEMBER_FEED = StructType(
     ]
 )
 
-EXPECTATIONS = [
-    Expectation(name="well_formed", constraint="_quarantine_reason IS NULL", action=Action.WARN),
-    Expectation(
-        name="no_schema_drift",
-        constraint="_rescued_columns IS NULL AND _missing_columns IS NULL",
-        action=Action.WARN,
-    ),
-]
-
-
-class BronzeMembers(Parameters):
-    landing_path: str
-    bronze_members: TableName
-
 
 def bronze_members(lines: DataFrame) -> DataFrame:
     return parse_json_lines(lines, MEMBER_FEED)
 
 
-params = from_spark_conf(spark, BronzeMembers)
-
-
-@dp.materialized_view(name=str(params.bronze_members), comment="Member enrollment feed, one row per line")
-@expect(EXPECTATIONS, dataset=str(params.bronze_members))
+@dp.materialized_view(
+    name=str(pipelines.table_name(spark, "bronze.members")),
+    comment="Member enrollment feed, one row per line",
+)
+@pipelines.expect(spark, "bronze.members")
 def members() -> DataFrame:
-    return bronze_members(read_lines(spark, params.landing_path, "*.jsonl"))
+    return bronze_members(read_lines(spark, pipelines.landing_path(spark, "members"), "*.jsonl"))

@@ -1,6 +1,6 @@
 """Gold (job): eligible members per plan and month, merged on (plan, month) so a re-run adds nothing.
 
-A Python task: `eligible_members.py --silver_eligibility <table> --gold_eligible_members <table>`.
+A Python task; the bundle passes the tables: `--silver_eligibility_table=<t> --gold_eligible_members_table=<t>`.
 """
 
 import sys
@@ -16,8 +16,8 @@ log = get_logger("member.enrollment.gold")
 
 
 class EligibleMembers(Parameters):
-    silver_eligibility: TableName
-    gold_eligible_members: TableName
+    silver_eligibility_table: TableName
+    gold_eligible_members_table: TableName
 
 
 def eligible_members(eligibility: DataFrame) -> DataFrame:
@@ -32,9 +32,11 @@ def eligible_members(eligibility: DataFrame) -> DataFrame:
 def main(argv: list[str]) -> None:
     params = from_args(argv, EligibleMembers, other_prefixes=("dagster_pipes",))
     spark = SparkSession.builder.getOrCreate()
-    gold = eligible_members(spark.read.table(str(params.silver_eligibility)))
-    commit = TableManager(spark).merge(gold, params.gold_eligible_members, KEYS)
-    log.info("%s: version %d, %s rows", params.gold_eligible_members, commit.version, commit.output_rows)
+    gold = eligible_members(spark.read.table(str(params.silver_eligibility_table)))
+    commit = TableManager(spark).merge(gold, params.gold_eligible_members_table, KEYS)
+    log.info(
+        "%s: version %d, %s rows", params.gold_eligible_members_table, commit.version, commit.output_rows
+    )
 
 
 if __name__ == "__main__":

@@ -4,29 +4,14 @@ It reads bronze, not silver enrollment, so the three silver tables of one update
 each other (same segment rule: the latest version of each member, plan and coverage start).
 """
 
-from data_ops.config import Parameters, TableName, from_spark_conf
 from data_ops.operations.transformers import latest_per_key, month_start, valid_rows
-from data_ops.quality import Action, Expectation, expect
 from pyspark import pipelines as dp
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from data_ops import pipelines
+
 SEGMENT_KEYS = ["member_id", "plan_id", "coverage_start"]
-EXPECTATIONS = [
-    Expectation(
-        name="coverage_dates_ordered",
-        constraint="coverage_end IS NULL OR coverage_end >= coverage_start",
-        action=Action.DROP,
-    ),
-    Expectation(
-        name="dependent_under_26", constraint="relationship <> 'child' OR age_years < 26", action=Action.WARN
-    ),
-]
-
-
-class Eligibility(Parameters):
-    bronze_members: TableName
-    silver_eligibility: TableName
 
 
 def eligibility(bronze: DataFrame) -> DataFrame:
@@ -49,10 +34,9 @@ def eligibility(bronze: DataFrame) -> DataFrame:
     return months.withColumn("age_years", age).drop("birth_date")
 
 
-params = from_spark_conf(spark, Eligibility)
-
-
-@dp.materialized_view(name=str(params.silver_eligibility), comment="Member months of coverage per plan")
-@expect(EXPECTATIONS, dataset=str(params.silver_eligibility))
+@dp.materialized_view(
+    name=str(pipelines.table_name(spark, "silver.eligibility")), comment="Member months of coverage per plan"
+)
+@pipelines.expect(spark, "silver.eligibility")
 def silver_eligibility() -> DataFrame:
-    return eligibility(spark.read.table(str(params.bronze_members)))
+    return eligibility(spark.read.table(str(pipelines.table_name(spark, "bronze.members"))))
