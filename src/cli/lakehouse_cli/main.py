@@ -92,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("home", help="write the local instance config and print DAGSTER_HOME").set_defaults(
         func=_home
     )
+    from lakehouse_cli.bundle import add_commands as add_bundle_commands
+
+    add_bundle_commands(commands)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))

@@ -55,12 +55,29 @@ def databricks_standin(
         settings.duckdb_path,
         port=port,
         token=settings.standin_token,
-        code_roots=[settings.root / "notebooks"],
+        # notebooks/ for the notebook assets, databricks/ for what the bundle deploys
+        code_roots=[settings.root / "notebooks", settings.root / "databricks"],
         clusters=[settings.databricks_cluster or LOCAL_STANDIN_CLUSTER_ID],
-        known_volumes=sorted({DEFAULT_VOLUME, volume}),
+        known_volumes=sorted({DEFAULT_VOLUME, volume, *bundle_volumes(settings)}),
         spark_dir=settings.state_dir / "spark",
         spark_remote=spark_remote,
     )
+
+
+def bundle_volumes(settings: LakehouseSettings) -> set[str]:
+    """The landing Volumes the bundle's `local` target names, one per domain and source of its specs."""
+    from lakehouse_resources.platform.specs import SpecError, load_specs
+    from lakehouse_resources.platform.targets import BundleConfigError, bundle_for
+
+    try:
+        bundle = bundle_for(settings.root)
+        specs = load_specs(bundle.root)
+        landing = bundle.target("local").variables["landing_root"]
+    except (SpecError, BundleConfigError, FileNotFoundError):
+        return set()  # a broken bundle fails its own deploy with the reason; the stand-in still starts
+    names = {(s.name.domain, s.name.source) for s in specs.specs}
+    paths = {landing.format(domain=d, source=s).removeprefix("/Volumes/") for d, s in names}
+    return {"/".join(path.split("/")[:3]) for path in paths}
 
 
 @contextmanager

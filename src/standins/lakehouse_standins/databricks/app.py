@@ -10,7 +10,7 @@ from pathlib import Path
 from lakehouse_resources.settings import LOCAL_STANDIN_CLUSTER_ID
 from starlette.applications import Starlette
 
-from lakehouse_standins.databricks import jobs, volumes
+from lakehouse_standins.databricks import deployed_jobs, jobs, pipelines, volumes
 from lakehouse_standins.databricks.auth import require_token
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
 from lakehouse_standins.databricks.spark_runtime import ExternalSpark, SparkRuntime, SparkServer
@@ -28,6 +28,8 @@ class StandinState:
     jobs: jobs.Jobs
     volumes: volumes.Volumes
     spark: SparkServer
+    deployed_jobs: deployed_jobs.DeployedJobs
+    pipelines: pipelines.Pipelines
 
 
 def create_databricks_app(
@@ -56,8 +58,20 @@ def create_databricks_app(
     )
     runs_dir = state_dir / "runs"
     job_api = jobs.Jobs(Executor(launcher, vols, spark), runs_dir, clusters)
-    app = Starlette(routes=[*jobs.routes(job_api), *volumes.routes(vols)])
-    app.state.databricks = StandinState(job_api, vols, spark)
+    # Deployed jobs and pipelines (what `databricks bundle deploy` creates); their runs/* routes
+    # answer for job runs and hand one-time runs to the runs/submit routes.
+    deployed = deployed_jobs.DeployedJobs(launcher, spark, runs_dir, set(clusters))
+    pipeline_api = pipelines.Pipelines(launcher, spark, state_dir / "pipelines")
+    run_routes = jobs.routes(job_api)
+    app = Starlette(
+        routes=[
+            *deployed_jobs.routes(deployed, run_routes),
+            *run_routes,
+            *pipelines.routes(pipeline_api),
+            *volumes.routes(vols),
+        ]
+    )
+    app.state.databricks = StandinState(job_api, vols, spark, deployed, pipeline_api)
     return with_recorder(require_token(app, token), recorder)
 
 
@@ -113,6 +127,8 @@ class DatabricksStandin:
 
     def stop(self) -> None:
         self._state.jobs.cancel_all()
+        self._state.deployed_jobs.cancel_all()
+        self._state.pipelines.cancel_all()
         self._server.stop()
         self._state.spark.stop()
 
@@ -134,6 +150,14 @@ class DatabricksStandin:
     @property
     def spark(self) -> SparkServer:
         return self._state.spark
+
+    @property
+    def deployed_jobs(self) -> deployed_jobs.DeployedJobs:
+        return self._state.deployed_jobs
+
+    @property
+    def pipelines(self) -> pipelines.Pipelines:
+        return self._state.pipelines
 
     def script_run(self, fault: RunFault) -> None:
         """Apply `fault` to the next submitted run (faults queue up, one per run)."""

@@ -1,0 +1,188 @@
+"""Specs to databricks-bundles resources: names from the policy, tables from the target's namespace rule.
+
+Paths stay bundle references (`${workspace.file_path}/src/...`) for the CLI to resolve, as in a
+hand-written resource; everything named is built from the spec's fields, never parsed back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from databricks.bundles.core import Resources
+from databricks.bundles.jobs import Job
+from databricks.bundles.pipelines import Pipeline
+from lakehouse_resources.platform.naming import NamespaceRule, ResourceName
+from lakehouse_resources.platform.specs import (
+    Dataset,
+    JobSpec,
+    LoadedSpec,
+    PipelineSpec,
+    SpecError,
+    load_specs,
+)
+from lakehouse_resources.platform.targets import NAMESPACE_VARIABLES
+
+FILES = "${workspace.file_path}"
+JOB_CLUSTER_KEY = "main"
+ENVIRONMENT_KEY = "default"
+
+
+def namespace(variables: Mapping[str, Any]) -> NamespaceRule:
+    return NamespaceRule(**{part: str(variables[var]) for part, var in NAMESPACE_VARIABLES.items()})
+
+
+def table_parameter(name: ResourceName) -> str:
+    """How a job task is told where a table lives: `--<layer>_<asset>_table=<catalog.schema.table>`."""
+    return f"{name.layer.value}_{name.asset}_table"
+
+
+def table_conf(name: ResourceName) -> str:
+    """The pipeline configuration key holding a dataset's full name."""
+    return f"lakehouse.table.{name.layer.value}.{name.asset}"
+
+
+def expectations_conf(name: ResourceName) -> str:
+    return f"lakehouse.expectations.{name.layer.value}.{name.asset}"
+
+
+def _expectations_json(dataset: Dataset) -> str:
+    rules = [e.model_dump(exclude={"tolerance"}) for e in dataset.expectations]
+    return json.dumps(rules, separators=(",", ":"))
+
+
+def _tags(spec: LoadedSpec, target: str, extra: Mapping[str, str] = {}) -> dict[str, str]:
+    # lakehouse_bundle and lakehouse_target mark what a deploy to this target owns (and may delete).
+    return {
+        "lakehouse_bundle": "${bundle.name}",
+        "lakehouse_target": target,
+        "lakehouse_domain": spec.name.domain,
+        "lakehouse_source": spec.name.source,
+        "lakehouse_layer": spec.name.layer.value,
+        "lakehouse_resource": spec.key,
+        **extra,
+    }
+
+
+def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
+    body = spec.spec
+    assert isinstance(body, JobSpec)
+    rule = namespace(variables)
+    tables = [f"--{table_parameter(name)}={rule.resolve(name, target)}" for name in spec.tables()]
+    monitor = (
+        [
+            f"--max_trigger_execution_ms={body.stream_monitor.max_trigger_execution_ms}",
+            f"--max_backlog_streak={body.stream_monitor.max_backlog_streak}",
+            f"--max_seconds={variables['stream_max_seconds']}",
+            f"--checkpoint={_landing(variables, spec)}/_checkpoints/{spec.key}",
+        ]
+        if body.stream_monitor
+        else []
+    )
+    compute: dict[str, Any]
+    if body.compute.serverless:
+        compute = {"environment_key": ENVIRONMENT_KEY}
+    else:
+        compute = {"job_cluster_key": JOB_CLUSTER_KEY}
+    tasks = []
+    for task in body.tasks:
+        entry: dict[str, Any] = {
+            "task_key": task.key,
+            "depends_on": [{"task_key": dep} for dep in task.depends_on],
+            **compute,
+        }
+        if task.python_file:
+            parameters = [f"--{k}={v}" for k, v in task.parameters.items()]
+            entry["spark_python_task"] = {
+                "python_file": f"{FILES}/{task.python_file}",
+                "parameters": [*parameters, *tables, *monitor],
+            }
+        else:
+            widgets = dict(task.parameters)
+            widgets.update(arg.removeprefix("--").split("=", 1) for arg in [*tables, *monitor])
+            entry["notebook_task"] = {"notebook_path": f"{FILES}/{task.notebook}", "base_parameters": widgets}
+        tasks.append(entry)
+    settings: dict[str, Any] = {
+        "name": spec.name.deployed(target),
+        "description": body.description,
+        "tasks": tasks,
+        "max_concurrent_runs": body.max_concurrent_runs,
+        "timeout_seconds": body.timeout_seconds,
+        "tags": _tags(spec, target, body.tags),
+    }
+    if body.compute.serverless:
+        settings["environments"] = [{"environment_key": ENVIRONMENT_KEY, "spec": {"client": "2"}}]
+    else:
+        settings["job_clusters"] = [
+            {
+                "job_cluster_key": JOB_CLUSTER_KEY,
+                "new_cluster": {
+                    "spark_version": body.compute.spark_version,
+                    "node_type_id": body.compute.node_type_id,
+                    "num_workers": body.compute.num_workers,
+                    "spark_conf": dict(body.compute.spark_conf),
+                },
+            }
+        ]
+    if body.continuous:
+        paused = str(variables["pause_continuous"]).lower() == "true"
+        settings["continuous"] = {"pause_status": "PAUSED" if paused else "UNPAUSED"}
+    if body.schedule:
+        settings["schedule"] = {"quartz_cron_expression": body.schedule, "timezone_id": "UTC"}
+    return Job.from_dict(settings)  # type: ignore[arg-type]
+
+
+def _landing(variables: Mapping[str, Any], spec: LoadedSpec) -> str:
+    return str(variables["landing_root"]).format(domain=spec.name.domain, source=spec.name.source)
+
+
+def pipeline(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Pipeline:
+    body = spec.spec
+    assert isinstance(body, PipelineSpec)
+    rule = namespace(variables)
+    home = rule.resolve(spec.name, target)
+    configuration = {"lakehouse.landing_root": _landing(variables, spec)}
+    for dataset in body.datasets:
+        name = spec.table_name(dataset)
+        configuration[table_conf(name)] = str(rule.resolve(name, target))
+        if dataset.expectations:
+            configuration[expectations_conf(name)] = _expectations_json(dataset)
+    configuration.update(body.configuration)
+    libraries = [
+        {"file": {"path": f"{FILES}/{lib}"}}
+        if lib.endswith(".py")
+        else {"glob": {"include": f"{FILES}/{lib}/**"}}
+        for lib in body.libraries
+    ]
+    return Pipeline.from_dict(
+        {  # type: ignore[arg-type]
+            "name": spec.name.deployed(target),
+            "catalog": home.catalog,
+            "schema": home.schema,
+            "root_path": f"{FILES}/src",
+            "libraries": libraries,
+            "configuration": configuration,
+            "continuous": body.continuous,
+            "serverless": body.serverless,
+            "channel": body.channel,
+            "development": target != "prod",
+            "tags": _tags(spec, target),
+        }
+    )
+
+
+def generate(root: Path, target: str, variables: Mapping[str, Any]) -> Resources:
+    resources = Resources()
+    try:
+        specs = load_specs(root)
+    except SpecError as exc:
+        for problem in exc.problems:
+            resources.add_diagnostic_error(problem)
+        return resources
+    for spec in specs.jobs:
+        resources.add_job(spec.key, job(spec, target, variables))
+    for spec in specs.pipelines:
+        resources.add_pipeline(spec.key, pipeline(spec, target, variables))
+    return resources

@@ -1,0 +1,60 @@
+"""The generated bundle per target, snapshot-tested, and the CLI's error for a bad spec.
+
+Set LAKEHOUSE_UPDATE_SNAPSHOTS=1 to rewrite the snapshots after an intended change, then review the diff.
+"""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from lakehouse_cli.bundle import BundleBuildError, build_resources
+from lakehouse_cli.main import main
+from testsupport import REPO
+
+BUNDLE = REPO / "databricks"
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+TARGETS = ("local", "dev", "staging", "prod")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_generated_resources_match_the_snapshot(target: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bundle", "build", "--target", target]) == 0
+    built = json.loads(capsys.readouterr().out)
+    snapshot = SNAPSHOTS / f"{target}.json"
+    if os.environ.get("LAKEHOUSE_UPDATE_SNAPSHOTS"):
+        snapshot.write_text(json.dumps(built, indent=2, sort_keys=True) + "\n")
+    assert built == json.loads(snapshot.read_text())
+    for kind in ("jobs", "pipelines"):
+        for key, resource in built["resources"][kind].items():
+            assert resource["name"] == f"{key}_{target}"
+
+
+def test_one_spec_limits_the_output(capsys: pytest.CaptureFixture[str]) -> None:
+    spec = BUNDLE / "specs/pipelines/finance/erp/core_streaming_full_stack.yml"
+    assert main(["bundle", "build", "--target", "prod", "--spec", str(spec)]) == 0
+    built = json.loads(capsys.readouterr().out)["resources"]
+    assert built["jobs"] == {}
+    assert list(built["pipelines"]) == ["finance_erp_final_core_streaming_full_stack"]
+    pipeline = built["pipelines"]["finance_erp_final_core_streaming_full_stack"]
+    assert (pipeline["catalog"], pipeline["schema"]) == ("finance", "erp")
+    assert pipeline["configuration"]["lakehouse.table.base.postings"] == "finance.erp.base_postings"
+
+
+def test_a_bad_spec_fails_the_build_naming_file_field_and_rule(tmp_path: Path) -> None:
+    root = tmp_path / "databricks"
+    shutil.copytree(BUNDLE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    bad = root / "specs/jobs/finance/erp/x.yml"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("layer: gold2\ntasks: [{key: main, python_file: src/finance/erp/transforms.py}]\n")
+    with pytest.raises(BundleBuildError) as caught:
+        build_resources(root, "dev")
+    assert str(caught.value) == (
+        "specs/jobs/finance/erp/x.yml: layer 'gold2' is not one of raw, base, staging, final, bronze, silver, gold"
+    )
+
+
+def test_an_unknown_target_is_named() -> None:
+    with pytest.raises(ValueError, match="no target 'qa'"):
+        build_resources(BUNDLE, "qa")
