@@ -101,7 +101,9 @@ def test_reset_get_list_by_name_with_paging_and_delete(
     sdk: WorkspaceClient, tmp_path: Path, standin: DatabricksStandin
 ) -> None:
     task = python_task(tmp_path, "only", "print('hi')\n")
-    ids = [sdk.jobs.create(name="same_name", tasks=[task], job_clusters=CLUSTER).job_id or 0 for _ in range(3)]
+    ids = [
+        sdk.jobs.create(name="same_name", tasks=[task], job_clusters=CLUSTER).job_id or 0 for _ in range(3)
+    ]
     sdk.jobs.create(name="other", tasks=[task], job_clusters=CLUSTER)
     # The SDK follows next_page_token; the stand-in sends it only while there is a next page.
     found = list(sdk.jobs.list(name="same_name", limit=2))
