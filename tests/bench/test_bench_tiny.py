@@ -21,6 +21,7 @@ def test_tiny_run_writes_results_and_docs(local_settings: LakehouseSettings, tmp
         "defs_dbt_core_20_models",
         "pipes_noop_notebook",
         "pipes_spark_notebook",
+        "dev_load",
     ):
         assert results[name]["medians"], name
     assert results["incremental_2k"]["ratios"]["append_1pct_reload"] > 0

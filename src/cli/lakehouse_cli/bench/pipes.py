@@ -100,9 +100,15 @@ def run(work: Path, repeat: int) -> dict[str, dict[str, object]]:
         # The bridge's copy of the warehouse into Spark, and Spark's tables back as DuckDB views.
         remote = standin.spark.remote()
         bridge = WarehouseBridge(warehouse, work / "bridge")
-        to_spark = timed(lambda: bridge.to_spark(remote))
+        first_copy = timed(lambda: bridge.to_spark(remote))
+        os.utime(warehouse)  # the warehouse changed (as after a dbt run): copy again, refresh in Spark
+        next_copy = timed(lambda: bridge.to_spark(remote))
         to_duckdb = timed(lambda: bridge.to_duckdb(remote))
-        results["pipes_spark_notebook"]["bridge_seconds"] = {"to_spark": to_spark, "to_duckdb": to_duckdb}
+        results["pipes_spark_notebook"]["bridge_seconds"] = {
+            "to_spark_first": first_copy,
+            "to_spark_after_a_change": next_copy,
+            "to_duckdb": to_duckdb,
+        }
     return results
 
 

@@ -9,11 +9,11 @@ from typing import Any
 
 from lakehouse_resources.settings import get_settings
 
-from lakehouse_cli.bench import defs_load, ingest, pipeline, pipes, report
+from lakehouse_cli.bench import defs_load, dev_load, ingest, pipeline, pipes, report
 from lakehouse_cli.bench.data import jaffle_shop_at, scale_label
 from lakehouse_cli.bench.dbt_project import generated_project
 
-ALL = ("ingest", "incremental", "defs", "pipeline", "pipes", "peers")
+ALL = ("ingest", "incremental", "defs", "pipeline", "pipes", "peers", "dev")
 
 
 def run_benchmarks(
@@ -63,6 +63,8 @@ def run_benchmarks(
     if "pipes" in only:
         for name, result in pipes.run(work, repeat).items():
             results[name] = _say(result)
+    if "dev" in only:
+        results["dev_load"] = _say(dev_load.run(work, repeat))
     out = bench / ("results-tiny.json" if tiny else "results.json")
     report.write_results(out, results)
     if not tiny or docs:

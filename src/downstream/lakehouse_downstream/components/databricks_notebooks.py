@@ -88,7 +88,12 @@ def _notebook_asset(job: NotebookJob, table_name: Callable[[str], str]) -> dg.As
         key=job.key,
         group_name=job.domain,
         deps=[dg.AssetKey.from_user_string(dep) for dep in job.deps],
-        check_specs=[dg.AssetCheckSpec(check, asset=job.key) for check in job.checks],
+        check_specs=[
+            dg.AssetCheckSpec(
+                check, asset=job.key, description=f"Checked and reported by {job.path} through Pipes."
+            )
+            for check in job.checks
+        ],
         kinds={"databricks", "python"},
         pool=WAREHOUSE_POOL,
         description=job.description,

@@ -65,6 +65,8 @@ class WarehouseBridge:
         # The local target's rule (the bundle's targets overlay): main.marts.x -> spark_catalog.main_marts.x
         self.rule = rule or local_rule(repo_root())
         self._copied: tuple[object, ...] | None = None
+        # Tables registered in Spark by this bridge, with the columns they were registered with.
+        self._registered: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def _fingerprint(self) -> tuple[object, ...]:
@@ -103,9 +105,9 @@ class WarehouseBridge:
                 tables = self._export(con)
             self._register(spark_remote, tables)
             self._copied = fingerprint
-            return [str(name) for name, _ in tables]
+            return [str(name) for name, _, _ in tables]
 
-    def _export(self, con: duckdb.DuckDBPyConnection) -> list[tuple[TableName, Path]]:
+    def _export(self, con: duckdb.DuckDBPyConnection) -> list[tuple[TableName, Path, str]]:
         placeholders = ", ".join("?" for _ in self.schemas)
         found = con.execute(
             "select table_schema, table_name from information_schema.tables "
@@ -125,16 +127,26 @@ class WarehouseBridge:
                 f"to {_sql_string(str(partial))} (format parquet)"
             )
             os.replace(partial, folder / "part-0.parquet")
-            exported.append((self.rule.resolve_table(TableName(self.catalog, schema, table)), folder))
+            columns = con.execute(
+                "select column_name, data_type from information_schema.columns "
+                "where table_schema = ? and table_name = ? order by ordinal_position",
+                [schema, table],
+            ).fetchall()
+            name = self.rule.resolve_table(TableName(self.catalog, schema, table))
+            exported.append((name, folder, repr(columns)))
         return exported
 
-    def _register(self, spark_remote: str, tables: list[tuple[TableName, Path]]) -> None:
+    def _register(self, spark_remote: str, tables: list[tuple[TableName, Path, str]]) -> None:
         from pyspark.sql import SparkSession
 
         spark = SparkSession.builder.remote(spark_remote).create()
         try:
             kinds: dict[str, dict[str, str]] = {}
-            for name, folder in tables:
+            for name, folder, columns in tables:
+                if self._registered.get(str(name)) == columns:
+                    # Same columns, new file at the same place: Spark only forgets its file listing.
+                    spark.sql(f"refresh table {name}")
+                    continue
                 database = f"{name.catalog}.{name.schema}"
                 if name.schema not in kinds:
                     spark.sql(f"create database if not exists {database}")
@@ -145,6 +157,7 @@ class WarehouseBridge:
                 if kind is not None:
                     spark.sql(f"drop table {name}")  # external: drops the name, not the files
                 spark.sql(f"create table {name} using parquet location {_sql_string(str(folder))}")
+                self._registered[str(name)] = columns
         finally:
             spark.stop()
 
