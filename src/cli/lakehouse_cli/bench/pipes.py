@@ -48,7 +48,7 @@ def run(work: Path, repeat: int) -> dict[str, object]:
     run_time: list[float] = []
     with DatabricksStandin(work / "standin", warehouse, code_roots=[code]) as standin:
         settings = get_settings(databricks_standin_port=int(standin.url.rsplit(":", 1)[1]))
-        client = databricks_client_from_settings(settings)
+        client = databricks_client_from_settings(settings, token=standin.token, token_file=None)
         for _ in range(repeat + 1):
             seconds = timed(lambda: dg.materialize([noop], resources={"databricks": client}))
             last = standin.runs[-1]
