@@ -14,6 +14,7 @@ LOCATIONS = {
     "ingestion": "lakehouse_ingestion.definitions",
     "transformation": "lakehouse_transformation.definitions",
     "downstream": "lakehouse_downstream.definitions",
+    "domains": "lakehouse_domains.definitions",
 }
 
 # Every asset each location must define. A defs module can drop assets silently while
@@ -34,6 +35,16 @@ EXPECTED_ASSETS = {
         "analytics/fact_virtual_count",
         "analytics_jaffle_shop_gold_customer_value",
         "analytics_kaizen_wars_gold_fact_virtual_revenue",
+    },
+    # One asset per table per layer of the bundle's specs (databricks/specs).
+    "domains": {
+        "template_domain/template_domain_template_source_raw_events",
+        "template_domain/template_domain_template_source_staging_event_counts",
+        "template_domain/template_domain_template_source_staging_impression_clicks",
+        "finance/finance_erp_raw_postings",
+        "finance/finance_erp_base_postings",
+        "finance/finance_erp_staging_account_daily",
+        "finance/finance_erp_final_account_balances",
     },
 }
 

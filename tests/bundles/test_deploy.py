@@ -38,7 +38,7 @@ def standin(tmp_path: Path) -> Iterator[DatabricksStandin]:
 
 @pytest.fixture
 def sdk(standin: DatabricksStandin) -> WorkspaceClient:
-    return WorkspaceClient(config=Config(host=standin.url, token="test", retry_timeout_seconds=10))
+    return WorkspaceClient(config=Config(host=standin.url, token=standin.token, retry_timeout_seconds=10))
 
 
 @pytest.fixture(scope="module")

@@ -33,12 +33,17 @@ from lakehouse_transformation.defs.dbt_cloud.runs import (
 )
 from lakehouse_transformation.defs.dbt_cloud.translator import KaizenWarsTranslator
 from lakehouse_transformation.defs.dbt_cloud.workspace import PersistedDbtCloudWorkspace, build_workspace
+from lakehouse_transformation.defs.jaffle_shop.row_counts import column_schemas, table_names, with_row_counts
 
 RESOURCE_KEY = "dbt_cloud"
 TRIGGER_JOB_NAME = "dbt_cloud_job_trigger"
 
 
-def kaizen_wars_assets(workspace: DbtCloudWorkspace, translator: KaizenWarsTranslator) -> dg.AssetsDefinition:
+def kaizen_wars_assets(
+    workspace: DbtCloudWorkspace, translator: KaizenWarsTranslator, duckdb_path: str | None = None
+) -> dg.AssetsDefinition:
+    """`duckdb_path`: the warehouse dbt Cloud builds into, when it is ours to read (locally): row
+    counts and column types then come from it, as for dbt Core."""
     selection = {
         "select": DBT_DEFAULT_SELECT,
         "exclude": DBT_DEFAULT_EXCLUDE,
@@ -65,8 +70,12 @@ def kaizen_wars_assets(workspace: DbtCloudWorkspace, translator: KaizenWarsTrans
     ) -> Iterator[Any]:
         invocation = start_build(context, dbt_cloud, translator)
         context.log.info(f"Started dbt Cloud run {invocation.run_handler.run_id}")
-        yield from stream_events(invocation, config.timeout_seconds)
+        events = stream_events(invocation, config.timeout_seconds)
+        if duckdb_path:
+            events = with_row_counts(events, tables, duckdb_path, column_schemas(_kaizen_wars))
+        yield from events
 
+    tables = table_names(_kaizen_wars)
     return _kaizen_wars
 
 
@@ -159,7 +168,11 @@ def build_dbt_cloud_defs(settings: LakehouseSettings) -> dg.Definitions:
     workspace = build_workspace(settings)
     translator = KaizenWarsTranslator()
     return dg.Definitions(
-        assets=[kaizen_wars_assets(workspace, translator)],
+        assets=[
+            kaizen_wars_assets(
+                workspace, translator, str(settings.duckdb_path) if settings.is_local else None
+            )
+        ],
         sensors=[polling_sensor(workspace, translator)],
         jobs=[dbt_cloud_job_trigger],
         resources={RESOURCE_KEY: workspace},
