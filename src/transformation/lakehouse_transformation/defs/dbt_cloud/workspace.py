@@ -129,10 +129,12 @@ def ensure_local_state(settings: LakehouseSettings) -> None:
         return
     from lakehouse_standins.dbt_cloud import DbtCloudStandin
 
-    with DbtCloudStandin(dbt_cloud_config(settings)) as standin:
+    config = dbt_cloud_config(settings)
+    with DbtCloudStandin(config) as standin:
+        # The stand-in requires the token it was configured with, as dbt Cloud does.
         transient = PersistedDbtCloudWorkspace(
             credentials=DbtCloudCredentials(
-                account_id=workspace.credentials.account_id, token="local-standin", access_url=standin.url
+                account_id=workspace.credentials.account_id, token=config.token, access_url=standin.url
             ),
             project_id=workspace.project_id,
             environment_id=workspace.environment_id,
