@@ -9,14 +9,16 @@ from lakehouse_resources.settings import LakehouseSettings
 from testsupport import query
 
 
-def replicate(settings: LakehouseSettings) -> dg.ExecuteInProcessResult:
+def replicate(
+    settings: LakehouseSettings, instance: dg.DagsterInstance | None = None
+) -> dg.ExecuteInProcessResult:
     # The same assets as outside `local`, with the settings' local warehouse as Sling's target.
     state = settings.state_dir
     state.mkdir(parents=True, exist_ok=True)
     return dg.materialize(
         [build_sling_files(settings)],
         resources={"sling": sling_resource(settings)},
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=instance or dg.DagsterInstance.ephemeral(),
         raise_on_error=False,
     )
 
@@ -49,3 +51,19 @@ def test_a_duplicate_key_stops_sling_before_it_replaces_anything(local_settings:
     assert failure is not None
     assert f"{orders}:101: duplicate key id=3: lines 4 and 101" in (failure.description or "")
     assert query(local_settings, "select count(*) from raw.raw_orders") == [(99,)]
+
+
+def test_a_header_only_file_stops_sling_naming_the_drop(local_settings: LakehouseSettings) -> None:
+    # The remote table's size is what its last materialization recorded.
+    instance = dg.DagsterInstance.ephemeral()
+    for key, rows in zip(JAFFLE_SHOP_RAW, (100, 99, 122), strict=True):
+        instance.report_runless_asset_event(
+            dg.AssetMaterialization(asset_key=key, metadata={"dagster/row_count": rows})
+        )
+    orders = local_settings.data_dir / "raw_orders.csv"
+    orders.write_bytes(orders.read_bytes().splitlines(keepends=True)[0])
+    result = replicate(local_settings, instance)
+    assert not result.success
+    failure = result.get_step_failure_events()[0].step_failure_data.user_failure_data
+    assert failure is not None
+    assert "0 rows would replace the 99 rows of raw.raw_orders" in (failure.description or "")
