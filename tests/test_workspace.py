@@ -49,6 +49,14 @@ EXPECTED_ASSETS = {
 }
 
 
+def prepare_dbt_cloud_state() -> None:
+    """What `task dev` and `task check` do first: loading the transformation location only reads it."""
+    from lakehouse_cli.dbt_cloud import prepare_state
+    from lakehouse_resources.settings import get_settings
+
+    prepare_state(get_settings())
+
+
 def load(location: str) -> dg.Definitions:
     module = importlib.import_module(LOCATIONS[location])
     defs = module.defs
@@ -66,10 +74,13 @@ def materializable_keys(defs: dg.Definitions) -> set[str]:
 def test_location_loads_with_no_environment_and_holds_exactly_its_assets(
     location: str, clean_env: pytest.MonkeyPatch
 ) -> None:
+    if location == "transformation":
+        prepare_dbt_cloud_state()
     assert materializable_keys(load(location)) == EXPECTED_ASSETS[location]
 
 
 def test_dependencies_across_locations_have_exactly_one_owner(clean_env: pytest.MonkeyPatch) -> None:
+    prepare_dbt_cloud_state()
     owners: Counter[str] = Counter()
     deps: dict[str, set[str]] = {}
     for location in LOCATIONS:
@@ -99,6 +110,7 @@ def test_importing_a_location_reads_no_settings(clean_env: pytest.MonkeyPatch) -
 
 @pytest.mark.slow
 def test_dg_check_defs_passes_with_no_credentials(clean_env: pytest.MonkeyPatch) -> None:
+    prepare_dbt_cloud_state()
     result = subprocess.run(["dg", "check", "defs"], cwd=REPO, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "All definitions loaded successfully" in result.stdout + result.stderr

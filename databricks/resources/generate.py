@@ -14,7 +14,7 @@ from typing import Any
 from databricks.bundles.core import Resources
 from databricks.bundles.jobs import Job
 from databricks.bundles.pipelines import Pipeline
-from lakehouse_resources.platform.naming import NamespaceRule, ResourceName
+from lakehouse_resources.platform.naming import Layer, NamespaceRule, ResourceName
 from lakehouse_resources.platform.specs import (
     Dataset,
     JobSpec,
@@ -68,11 +68,36 @@ def _tags(spec: LoadedSpec, target: str, extra: Mapping[str, str] = {}) -> dict[
     }
 
 
+def upstream(spec: LoadedSpec) -> list[ResourceName]:
+    """Tables the spec's datasets read (`depends_on`) that another spec writes."""
+    own = spec.tables()
+    found: list[ResourceName] = []
+    for dataset in spec.spec.datasets:
+        for ref in dataset.depends_on:
+            parts = ref.split(".")
+            where = (spec.name.domain, spec.name.source) if len(parts) == 2 else (parts[0], parts[1])
+            name = ResourceName(*where, Layer(parts[-2]), parts[-1])
+            if name not in own and name not in found:
+                found.append(name)
+    return found
+
+
+def _upstream_key(spec: LoadedSpec, name: ResourceName) -> str:
+    """`<layer>.<asset>` for the spec's own domain and source, else `<domain>.<source>.<layer>.<asset>`."""
+    local = (name.domain, name.source) == (spec.name.domain, spec.name.source)
+    return ("" if local else f"{name.domain}.{name.source}.") + f"{name.layer.value}.{name.asset}"
+
+
 def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
     body = spec.spec
     assert isinstance(body, JobSpec)
     rule = namespace(variables)
     tables = [f"--{table_parameter(name)}={rule.resolve(name, target)}" for name in spec.tables()]
+    # A job reads its upstream tables by the names this target gives them, never by building one.
+    tables += [
+        f"--{_upstream_key(spec, name).replace('.', '_')}_table={rule.resolve(name, target)}"
+        for name in upstream(spec)
+    ]
     monitor = (
         [
             f"--max_trigger_execution_ms={body.stream_monitor.max_trigger_execution_ms}",
@@ -155,6 +180,8 @@ def pipeline(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Pip
         configuration[table_conf(name)] = str(rule.resolve(name, target))
         if dataset.expectations:
             configuration[expectations_conf(name)] = _expectations_json(dataset)
+    for name in upstream(spec):
+        configuration[f"lakehouse.table.{_upstream_key(spec, name)}"] = str(rule.resolve(name, target))
     configuration.update(body.configuration)
     libraries = [
         {"file": {"path": f"{FILES}/{lib}"}}

@@ -129,11 +129,11 @@ def test_a_dependency_on_an_unknown_table_is_named(bundle: Path) -> None:
         bundle,
         JOB,
         VALID_JOB.format(layer="final")
-        + "datasets:\n  - {name: report, layer: final, depends_on: [member.enrollment.silver.demographics]}\n",
+        + "datasets:\n  - {name: report, layer: final, depends_on: [member.enrollment.silver.addresses]}\n",
     )
     assert problems(bundle) == [
-        f"{JOB}: datasets[0].depends_on[0] 'member.enrollment.silver.demographics' is no dataset of any spec"
-        " (expected member_enrollment_silver_demographics)"
+        f"{JOB}: datasets[0].depends_on[0] 'member.enrollment.silver.addresses' is no dataset of any spec"
+        " (expected member_enrollment_silver_addresses)"
     ]
 
 

@@ -1,0 +1,1 @@
+"""The medallion domains' local side: source feeds for the landing Volumes."""

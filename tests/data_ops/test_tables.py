@@ -1,0 +1,81 @@
+"""The table manager on local Spark: versions, merge on keys, and failures that change nothing."""
+
+from __future__ import annotations
+
+import pytest
+from data_ops.errors import TableError
+from data_ops.tables import TableManager
+from pyspark.errors import PySparkException
+from pyspark.sql import functions as F
+
+SCHEMA = "member_id STRING, plan STRING, premium DOUBLE"
+
+
+def _rows(spark, table: str) -> list[tuple]:
+    return sorted(tuple(row) for row in spark.read.table(table).collect())
+
+
+def test_create_overwrite_and_history(spark) -> None:
+    manager = TableManager(spark)
+    table = "spark_catalog.tables_test.history"
+    manager.create(table, spark.createDataFrame([], SCHEMA).schema)
+    manager.overwrite(spark.createDataFrame([("m1", "gold", 10.0)], SCHEMA), table)
+    manager.overwrite(spark.createDataFrame([("m1", "gold", 11.0), ("m2", "silver", 5.0)], SCHEMA), table)
+    assert _rows(spark, table) == [("m1", "gold", 11.0), ("m2", "silver", 5.0)]
+    history = manager.history(table)
+    assert [(c.version, c.operation, c.output_rows) for c in history] == [
+        (2, "WRITE", 2),
+        (1, "WRITE", 1),
+        (0, "CREATE TABLE", 0),
+    ]
+
+
+def test_merge_upserts_and_a_rerun_changes_nothing(spark) -> None:
+    manager = TableManager(spark)
+    table = "spark_catalog.tables_test.merged"
+    manager.overwrite(spark.createDataFrame([("m1", "gold", 10.0), ("m2", "silver", 5.0)], SCHEMA), table)
+    update = spark.createDataFrame([("m2", "gold", 7.5), ("m3", "bronze", 1.0)], SCHEMA)
+    manager.merge(update, table, ["member_id"])
+    expected = [("m1", "gold", 10.0), ("m2", "gold", 7.5), ("m3", "bronze", 1.0)]
+    assert _rows(spark, table) == expected
+    manager.merge(update, table, ["member_id"])
+    assert _rows(spark, table) == expected
+    assert [c.operation for c in manager.history(table)][:2] == ["MERGE", "MERGE"]
+
+
+def test_merge_rejects_duplicate_source_keys(spark) -> None:
+    manager = TableManager(spark)
+    table = "spark_catalog.tables_test.dupes"
+    manager.overwrite(spark.createDataFrame([("m1", "gold", 10.0)], SCHEMA), table)
+    duplicated = spark.createDataFrame([("m1", "gold", 1.0), ("m1", "silver", 2.0)], SCHEMA)
+    with pytest.raises(TableError, match=r"keys \['member_id'\] more than once.*'m1'"):
+        manager.merge(duplicated, table, ["member_id"])
+    assert _rows(spark, table) == [("m1", "gold", 10.0)]
+
+
+def test_a_write_that_fails_midway_leaves_the_table_and_history_as_they_were(spark) -> None:
+    manager = TableManager(spark)
+    table = "spark_catalog.tables_test.atomic"
+    manager.overwrite(spark.createDataFrame([("m1", "gold", 10.0)], SCHEMA), table)
+    exploding = spark.range(1000).select(
+        F.when(F.col("id") == 999, F.raise_error(F.lit("boom")))
+        .otherwise(F.col("id").cast("string"))
+        .alias("member_id"),
+        F.lit("gold").alias("plan"),
+        F.lit(1.0).alias("premium"),
+    )
+    with pytest.raises(PySparkException, match="boom"):
+        manager.overwrite(exploding, table)
+    with pytest.raises(PySparkException, match="boom"):
+        manager.merge(exploding, table, ["member_id"])
+    assert _rows(spark, table) == [("m1", "gold", 10.0)]
+    assert [c.version for c in manager.history(table)] == [0]
+
+
+def test_a_schema_change_gets_a_new_version_with_the_new_columns(spark) -> None:
+    manager = TableManager(spark)
+    table = "spark_catalog.tables_test.evolving"
+    manager.overwrite(spark.createDataFrame([("m1", "gold", 10.0)], SCHEMA), table)
+    manager.overwrite(spark.createDataFrame([("m1", "gold", 10.0, "NY")], SCHEMA + ", state STRING"), table)
+    assert spark.read.table(table).columns == ["member_id", "plan", "premium", "state"]
+    assert [c.version for c in manager.history(table)] == [1, 0]
