@@ -27,6 +27,8 @@ from lakehouse_resources.platform.targets import NAMESPACE_VARIABLES
 
 FILES = "${workspace.file_path}"
 JOB_CLUSTER_KEY = "main"
+# Tasks report to Dagster through Pipes when an orchestrated run bootstraps it.
+PIPES = "dagster-pipes==1.13.27"
 ENVIRONMENT_KEY = "default"
 
 
@@ -118,6 +120,8 @@ def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
             "depends_on": [{"task_key": dep} for dep in task.depends_on],
             **compute,
         }
+        if not body.compute.serverless:
+            entry["libraries"] = [{"pypi": {"package": PIPES}}]
         if task.python_file:
             parameters = [f"--{k}={v}" for k, v in task.parameters.items()]
             entry["spark_python_task"] = {
@@ -138,7 +142,9 @@ def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
         "tags": _tags(spec, target, body.tags),
     }
     if body.compute.serverless:
-        settings["environments"] = [{"environment_key": ENVIRONMENT_KEY, "spec": {"client": "2"}}]
+        settings["environments"] = [
+            {"environment_key": ENVIRONMENT_KEY, "spec": {"client": "2", "dependencies": [PIPES]}}
+        ]
     else:
         settings["job_clusters"] = [
             {

@@ -7,6 +7,7 @@ import shutil
 
 import pytest
 from automation_support import Lakehouse
+from lakehouse_cli.dbt_cloud import prepare_state
 from lakehouse_downstream.defs.build import build_downstream_defs
 from lakehouse_ingestion.defs.build import build_ingestion_defs
 from lakehouse_resources.settings import get_settings
@@ -19,8 +20,8 @@ SETTING_PREFIXES = ("LAKEHOUSE_", "DATABRICKS_", "DBT_CLOUD_", "DAGSTER_HOME")
 
 @pytest.fixture(scope="session")
 def lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Lakehouse:
-    # Built once per session: the transformation builder prepares the dbt Cloud state with a
-    # stand-in. The environment is only needed while building, so it is restored right after.
+    # Built once per session, after the dbt Cloud state is prepared (with a short-lived stand-in),
+    # as `task dev` does. The environment is only needed while building, so it is restored right after.
     with pytest.MonkeyPatch.context() as monkeypatch:
         tmp = tmp_path_factory.mktemp("lakehouse")
         # As the `local_settings` fixture does, once for the session.
@@ -33,6 +34,7 @@ def lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Lakehouse:
         monkeypatch.setenv("LAKEHOUSE_DATABRICKS_STANDIN_PORT", str(free_port()))
         monkeypatch.setenv("LAKEHOUSE_DBT_CLOUD_STANDIN_PORT", str(free_port()))
         settings = get_settings()
+        prepare_state(settings)
         locations = {
             "ingestion": build_ingestion_defs(settings),
             "transformation": build_transformation_defs(settings),

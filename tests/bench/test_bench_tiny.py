@@ -20,6 +20,7 @@ def test_tiny_run_writes_results_and_docs(local_settings: LakehouseSettings, tmp
         "pipeline_2k",
         "defs_dbt_core_20_models",
         "pipes_noop_notebook",
+        "dev_load",
     ):
         assert results[name]["medians"], name
     assert results["incremental_2k"]["ratios"]["append_1pct_reload"] > 0

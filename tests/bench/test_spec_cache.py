@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import dbt_assets
+from dagster_dbt import DbtProject, dbt_assets
 from lakehouse_resources.asset_keys import CUSTOMERS
 from lakehouse_resources.settings import LakehouseSettings
 from lakehouse_transformation.defs.jaffle_shop.assets import LakehouseDbtTranslator
@@ -18,13 +18,16 @@ def _noop(context: dg.AssetExecutionContext):
 
 
 def _both(
-    manifest: Path, translator: LakehouseDbtTranslator
+    manifest: Path, translator: LakehouseDbtTranslator, project: DbtProject
 ) -> tuple[dg.AssetsDefinition, dg.AssetsDefinition]:
     # A dict, not the path: dagster-dbt memoizes a manifest path's contents for the process.
+    # The project locates each model's SQL file for the code references.
     content = json.loads(manifest.read_text())
-    reference = dbt_assets(manifest=content, dagster_dbt_translator=translator, name="dbt", pool="p")(_noop)
+    reference = dbt_assets(
+        manifest=content, project=project, dagster_dbt_translator=translator, name="dbt", pool="p"
+    )(_noop)
     cached = cached_dbt_assets(
-        manifest_path=manifest, translator=translator, project=None, name="dbt", pool="p"
+        manifest_path=manifest, translator=translator, project=project, name="dbt", pool="p"
     )(_noop)
     return reference, cached
 
@@ -44,18 +47,19 @@ def test_cached_specs_equal_dbt_assets_and_follow_the_manifest(
 ) -> None:
     manifest = tmp_path / "target" / "manifest.json"
     manifest.parent.mkdir()
-    shutil.copy(jaffle_shop_project(local_settings).manifest_path, manifest)
+    project = jaffle_shop_project(local_settings)
+    shutil.copy(project.manifest_path, manifest)
     translator = LakehouseDbtTranslator("jaffle_shop")
 
-    _same(*_both(manifest, translator))  # built and stored
+    _same(*_both(manifest, translator, project))  # built and stored
     assert len(list(manifest.parent.glob("dagster_specs.*.pickle"))) == 1
-    _same(*_both(manifest, translator))  # read back
+    _same(*_both(manifest, translator, project))  # read back
 
     # A changed model in a new manifest: the cache must not serve the old specs.
     content = json.loads(manifest.read_text())
     content["nodes"]["model.jaffle_shop.customers"]["description"] = "changed in the new manifest"
     manifest.write_text(json.dumps(content))
-    reference, cached = _both(manifest, translator)
+    reference, cached = _both(manifest, translator, project)
     _same(reference, cached)
     assert (cached.specs_by_key[CUSTOMERS].description or "").startswith("changed in the new manifest")
     assert len(list(manifest.parent.glob("dagster_specs.*.pickle"))) == 1
@@ -63,9 +67,10 @@ def test_cached_specs_equal_dbt_assets_and_follow_the_manifest(
 
 def test_a_corrupt_cache_file_is_rebuilt(local_settings: LakehouseSettings, tmp_path: Path) -> None:
     manifest = tmp_path / "manifest.json"
-    shutil.copy(jaffle_shop_project(local_settings).manifest_path, manifest)
+    project = jaffle_shop_project(local_settings)
+    shutil.copy(project.manifest_path, manifest)
     translator = LakehouseDbtTranslator("jaffle_shop")
-    _both(manifest, translator)
+    _both(manifest, translator, project)
     for cache in tmp_path.glob("dagster_specs.*.pickle"):
         cache.write_bytes(b"not a pickle")
-    _same(*_both(manifest, translator))
+    _same(*_both(manifest, translator, project))

@@ -1,5 +1,6 @@
 """`task dev`: the UI starts on 127.0.0.1 and reports every code location loaded, via GraphQL."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from runtime_support import alive, descendants, wait_for
 from testsupport import REPO, free_port
 
 pytestmark = pytest.mark.slow
@@ -30,27 +32,23 @@ SENSORS_QUERY = """
 """
 
 
-def group_alive(pgid: int) -> bool:
+def stop(proc: subprocess.Popen[bytes]) -> tuple[int | None, set[int]]:
+    """Ctrl-C `lakehouse dev` (SIGINT, as a terminal sends it); its exit code and whichever of its
+    processes (dagster dev, webserver, daemon, code servers, stand-ins) outlived it."""
+    family = descendants(proc.pid)
+    os.kill(proc.pid, signal.SIGINT)
     try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
-def stop(proc: subprocess.Popen[bytes]) -> bool:
-    """Stop `lakehouse dev` and wait for its whole process group (webserver, daemon, code servers)."""
-    for sig, wait in ((signal.SIGTERM, 60.0), (signal.SIGKILL, 10.0)):
-        if group_alive(proc.pid):
-            os.kill(proc.pid, sig) if sig == signal.SIGTERM else os.killpg(proc.pid, sig)
-        deadline = time.monotonic() + wait
-        while group_alive(proc.pid) and time.monotonic() < deadline:
-            proc.poll()  # reap our own child: a zombie still counts as a group member
-            time.sleep(0.5)
-        if not group_alive(proc.pid):
-            proc.wait(timeout=10)
-            return sig == signal.SIGTERM
-    return False
+        code: int | None = proc.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        code = None
+    with contextlib.suppress(AssertionError):
+        wait_for(lambda: not any(alive(pid) for pid in family), "every child to stop", 60)
+    survivors = {pid for pid in family if alive(pid)}
+    for pid in survivors | ({proc.pid} if code is None else set()):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait()
+    return code, survivors
 
 
 def test_ui_loads_every_location(local_settings: object, tmp_path: Path) -> None:
@@ -84,8 +82,9 @@ def test_ui_loads_every_location(local_settings: object, tmp_path: Path) -> None
             f"http://127.0.0.1:{port}/graphql", json={"query": SENSORS_QUERY}, timeout=30
         ).json()["data"]["repositoriesOrError"]["nodes"]
     finally:
-        stopped_cleanly = stop(proc)
-    assert stopped_cleanly, "dagster dev and its children did not stop on SIGTERM"
+        code, survivors = stop(proc)
+    assert code == 0, "a Ctrl-C is a clean stop"
+    assert not survivors, f"processes outlived lakehouse dev: {survivors}"
     assert {entry["name"] for entry in entries} == {"ingestion", "transformation", "downstream"}
     assert [entry["locationOrLoadError"]["__typename"] for entry in entries] == ["RepositoryLocation"] * 3
     # every location evaluates its automation conditions as soon as the UI (and daemon) start

@@ -1,24 +1,39 @@
 """`task pipeline` end to end: every location's assets in one ordered run on a tmp warehouse."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from lakehouse_cli.home import prepare_dagster_home
+from lakehouse_cli.home import local_instance, prepare_dagster_home
 from lakehouse_cli.main import main
 from lakehouse_resources.settings import LakehouseSettings
+from runtime_support import (
+    JAFFLE_SHOP_CHAIN,
+    hold_the_pool,
+    lakehouse,
+    release_the_pool,
+    runs_waiting,
+    wait_for,
+)
 from testsupport import query
 
 pytestmark = pytest.mark.slow
 
 
 def test_pipeline_materializes_everything_and_marts_add_up(
-    local_settings: LakehouseSettings, capsys: pytest.CaptureFixture[str]
+    local_settings: LakehouseSettings, capfd: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["pipeline"]) == 0
-    out = capsys.readouterr().out
-    assert "success" in out.splitlines()[-1]
+    out = capfd.readouterr().out
+    lines = out.splitlines()
+    assert "success" in lines[-2]
+    # one line per step as it starts and ends, with a progress count; not dbt's own log
+    assert any(line.startswith("[1/") and " start " in line for line in lines)
+    assert any(" done " in line and "jaffle_shop/customers 100 rows" in line for line in lines)
+    assert "Running with dbt=" not in out
+    # the event log is kept in the file the output names
+    log = Path(lines[-1].removeprefix("event log: "))
+    assert "STEP_SUCCESS" in log.read_text()
+    assert "Running with dbt=" in log.read_text()
     for asset in (
         "raw/raw_payments",
         "jaffle_shop/customers",
@@ -55,30 +70,34 @@ def test_pipeline_materializes_everything_and_marts_add_up(
 
 
 def test_pipeline_failure_exits_non_zero_and_names_the_asset(
-    local_settings: LakehouseSettings, capsys: pytest.CaptureFixture[str]
+    local_settings: LakehouseSettings, capfd: pytest.CaptureFixture[str]
 ) -> None:
     orders = local_settings.data_dir / "raw_orders.csv"
     orders.write_text(orders.read_text() + "100,1,not-a-date,placed\n")
     assert main(["pipeline"]) == 1
-    out = capsys.readouterr().out
+    out = capfd.readouterr().out
     assert "FAILED jaffle_shop_files" in out
     assert f"{orders}:101" in out
     assert "raw/raw_orders" in out
 
 
-def test_two_runs_started_together_queue_on_the_warehouse_pool(local_settings: LakehouseSettings) -> None:
+def test_two_runs_at_once_queue_on_the_warehouse_pool(
+    local_settings: LakehouseSettings, tmp_path: Path
+) -> None:
+    """Both runs are made to wait for the pool at the same time (a test holds its only slot until
+    both queue), so they certainly overlap; then both finish, one writer at a time."""
     home = prepare_dagster_home(local_settings)
-    script = Path(__file__).with_name("run_pipeline_once.py")
-    procs = [
-        subprocess.Popen(
-            [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        for _ in range(2)
-    ]
-    outputs = [proc.communicate(timeout=600)[0] for proc in procs]
-    for proc, output in zip(procs, outputs, strict=True):
-        assert proc.returncode == 0, output[-3000:]
-    assert any("Step blocked by limit for pool duckdb_warehouse" in output for output in outputs)
+    logs = [tmp_path / f"run{i}.log" for i in range(2)]
+    with local_instance(local_settings) as instance:
+        holder = hold_the_pool(instance)
+        try:
+            procs = [lakehouse("pipeline", "--select", JAFFLE_SHOP_CHAIN, log=log) for log in logs]
+            wait_for(lambda: len(runs_waiting(instance)) == 2, "both runs to queue for the pool")
+        finally:
+            release_the_pool(instance, holder)
+        codes = [proc.wait(timeout=600) for proc in procs]
+    for code, log in zip(codes, logs, strict=True):
+        assert code == 0, log.read_text()[-3000:]
     assert (home / "dagster.yaml").read_text().count("default_limit: 1") == 1
 
 
@@ -86,7 +105,6 @@ def test_a_subset_runs_only_the_tests_of_what_it_builds(local_settings: Lakehous
     """customers and its upstream alone, in an empty warehouse: the orders -> customers test
     (an orders check) is not run against the missing orders table."""
     import dagster as dg
-    from lakehouse_cli.home import local_instance
     from lakehouse_cli.pipeline import run_pipeline
     from lakehouse_resources.asset_keys import CUSTOMERS, ORDERS
 

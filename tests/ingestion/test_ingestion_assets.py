@@ -49,6 +49,14 @@ def test_all_ingestion_assets_land_rows(local_settings: LakehouseSettings) -> No
         ].value
         for event in result.get_asset_materialization_events()
     }
+    # One name per table, the same in the catalog and on the materialization (dbt's form).
+    graph = build_ingestion_defs(local_settings).resolve_asset_graph()
+    for event in result.get_asset_materialization_events():
+        key = event.materialization.asset_key
+        name = graph.get(key).metadata["dagster/table_name"]
+        assert name == "warehouse." + ".".join(key.path)
+        on_event = event.materialization.metadata.get("dagster/table_name")
+        assert on_event is None or on_event.value == name
     assert counts == {
         "raw/raw_customers": 100,
         "raw/raw_orders": 99,

@@ -390,7 +390,8 @@ def test_an_unreachable_workspace_fails_naming_the_host_within_the_retry_budget(
     from testsupport import free_port
 
     host = f"http://127.0.0.1:{free_port()}"
-    client = LakehouseDatabricksClient(host=host, token="t", retry_timeout_seconds=1)
+    settings = get_settings(duckdb_path_override=tmp_path / "w.duckdb", databricks_host=host)
+    client = databricks_client_from_settings(settings, token="t", retry_timeout_seconds=1)
     task, check = TASKS["notebook"]
     result = dg.materialize(
         [databricks_asset(task, check)], resources={"databricks": client}, raise_on_error=False

@@ -300,3 +300,27 @@ def test_fields_the_api_does_not_define_are_dropped(standin, sdk, tmp_path) -> N
     [echoed] = sdk.api_client.do("GET", "/api/2.2/jobs/runs/get", query={"run_id": run_id})["tasks"]
     assert done.result == jobs.RunResultState.SUCCESS
     assert "tags" not in echoed, "a task has no tags field in the Jobs API"
+
+
+def test_the_run_link_opens_a_page_with_state_output_and_stdout(standin, sdk, tmp_path) -> None:
+    import re
+    from urllib.parse import urlsplit
+
+    path = code(tmp_path, "talk", 'print("hello from stdout")\ndbutils.notebook.exit("the result")\n')
+    done = wait_until_done(sdk, submit(sdk, notebook_task(path)))
+    url = urlsplit(done.run.run_page_url or "")
+
+    home = httpx.get(f"{standin.url}{url.path or '/'}")  # what a browser requests: no fragment
+    # The page's script follows the fragment; its pattern must match the link the API gives.
+    pattern = re.search(r"/\^(#job.+?)/\.exec", home.text)
+    page = httpx.get(f"{standin.url}/standin/runs/{done.run.run_id}")
+
+    assert home.status_code == 200
+    assert pattern
+    assert re.match(pattern.group(1).replace("\\/", "/"), f"#{url.fragment}")
+    assert f"/standin/runs/{done.run.run_id}" in home.text
+    assert page.status_code == 200
+    assert "TERMINATED SUCCESS" in page.text
+    assert "the result" in page.text
+    assert "hello from stdout" in page.text
+    assert httpx.get(f"{standin.url}/standin/runs/999999").status_code == 404

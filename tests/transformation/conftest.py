@@ -42,7 +42,12 @@ def dbtc_standin(dbtc_warehouse: Path, tmp_path_factory: pytest.TempPathFactory)
 
 
 def dbtc_settings_for(standin: DbtCloudStandin, warehouse: Path) -> LakehouseSettings:
-    return get_settings(env="local", duckdb_path_override=warehouse, dbt_cloud_access_url=standin.url)
+    return get_settings(
+        env="local",
+        duckdb_path_override=warehouse,
+        dbt_cloud_access_url=standin.url,
+        dbt_cloud_token=standin.config.token,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +63,9 @@ def dbtc_settings(dbtc_standin: DbtCloudStandin, dbtc_warehouse: Path) -> Lakeho
 
 @pytest.fixture(scope="module")
 def dbtc_defs(dbtc_settings: LakehouseSettings) -> dg.Definitions:
-    from lakehouse_transformation.defs.dbt_cloud import build_dbt_cloud_defs
+    from lakehouse_transformation.defs.dbt_cloud import build_dbt_cloud_defs, prepare_dbt_cloud_state
 
+    prepare_dbt_cloud_state(dbtc_settings)  # the deploy step; loading only reads its file
     return build_dbt_cloud_defs(dbtc_settings)
 
 

@@ -162,6 +162,14 @@ def deploy_local(settings: LakehouseSettings, target: str = "local") -> DeployRe
     return result
 
 
+def deploy_before_run(settings: LakehouseSettings) -> str | None:
+    """`task dev` / `task pipeline`: deploy the bundle to the local stand-in first, so the domains
+    location finds its jobs and pipelines by name as it would on a workspace; None elsewhere."""
+    if not settings.uses_databricks_standin:
+        return None
+    return deploy_local(settings).summary()
+
+
 def upload_sample_feeds(client: Any, root: Path, target: BundleTarget) -> list[str]:
     """`databricks/fixtures/<domain>/<source>/<feed>/*` into the landing Volume, where still empty."""
     from databricks.sdk.errors import NotFound

@@ -35,3 +35,20 @@ def local_instance(settings: LakehouseSettings) -> dg.DagsterInstance:
     with (home / ".create.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+
+
+def point_dg_at_local_instance(settings: LakehouseSettings, home: Path) -> Path | None:
+    """Name the local instance in the checkout's `.env`, which `dg dev` loads from the workspace
+    root: without DAGSTER_HOME it would make a throw-away `.tmp_dagster_home_*` there, with no
+    run history and no `duckdb_warehouse` limit. A DAGSTER_HOME line already there is kept, and a
+    warehouse outside the checkout's state folder (a test's) leaves `.env` alone."""
+    if settings.state_dir != settings.root / ".lakehouse" or os.environ.get("DAGSTER_HOME"):
+        return None
+    env_file = settings.root / ".env"
+    text = env_file.read_text() if env_file.exists() else ""
+    if any(line.strip().startswith("DAGSTER_HOME=") for line in text.splitlines()):
+        return None
+    prefix = "" if not text or text.endswith("\n") else "\n"
+    note = "# Written by `lakehouse home`: `dg dev` uses the local instance that `task dev` uses.\n"
+    env_file.write_text(f"{text}{prefix}{note}DAGSTER_HOME={home}\n")
+    return env_file

@@ -5,93 +5,202 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import subprocess
 import sys
+import threading
+import time
+from contextlib import ExitStack
 from pathlib import Path
 
-from lakehouse_resources.settings import SettingsError, get_settings
+from lakehouse_resources.settings import LakehouseSettings, SettingsError, get_settings
 
 
-def _pipeline(_: argparse.Namespace) -> int:
-    from lakehouse_standins.local import local_standins
+def _pipeline(args: argparse.Namespace) -> int:
+    import dagster as dg
+    from lakehouse_standins.shared import shared_standins
 
+    from lakehouse_cli.bundle import deploy_before_run
+    from lakehouse_cli.dbt_cloud import prepare_state
     from lakehouse_cli.home import local_instance
-    from lakehouse_cli.pipeline import format_summary, run_pipeline
+    from lakehouse_cli.pipeline import (
+        PipelineStopped,
+        execute_pipeline,
+        format_summary,
+        load_all_definitions,
+        needs_standins,
+        pipeline_job,
+    )
+    from lakehouse_cli.progress import output_to_log
 
     settings = get_settings()
-    with local_standins(settings), local_instance(settings) as instance:
-        summary = run_pipeline(settings, instance)
+    selection = dg.AssetSelection.from_string(args.select) if args.select else None
+    log_path = settings.state_dir / "logs" / f"pipeline-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    print(f"event log: {log_path}", flush=True)
+    with ExitStack() as stack:
+        log = stack.enter_context(log_path.open("w", buffering=1))
+        console = sys.stdout if args.verbose else stack.enter_context(output_to_log(log))
+
+        def say(line: str) -> None:
+            console.write(line + "\n")
+            console.flush()
+
+        # Loading never calls dbt Cloud: the workspace state it reads is prepared first (a short-lived
+        # stand-in locally when none runs; a no-op once the state exists).
+        prepare_state(settings)
+        job = pipeline_job(load_all_definitions(settings), selection)
+        standins = stack.enter_context(shared_standins(settings, say=say)) if needs_standins(job) else None
+        if standins is not None and standins.settings_for(settings) != settings:
+            # The stand-ins are on other ports than configured (one was taken): point the resources there.
+            settings = standins.settings_for(settings)
+            job = pipeline_job(load_all_definitions(settings), selection)
+        if standins is not None and (deployed := deploy_before_run(settings)):
+            say(deployed)
+        instance = stack.enter_context(local_instance(settings))
+        try:
+            summary = execute_pipeline(job, instance, say=say, log=log, verbose=args.verbose)
+        except PipelineStopped as stopped:
+            say(str(stopped))
+            summary = stopped
+    if isinstance(summary, PipelineStopped):
+        # The run's thread may still be inside a step: end the process rather than wait for it
+        # (its children die with it, see lakehouse_resources.processes).
+        sys.stdout.flush()
+        os._exit(128 + summary.signum)
     print(format_summary(summary))
+    print(f"event log: {log_path}")
     return 0 if summary.success else 1
 
 
-def _default_signals() -> None:
-    # A shell's background jobs start with SIGINT ignored; dagster dev maps SIGTERM onto its
-    # SIGINT handler, so it would then ignore both and outlive us.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 def _dev(args: argparse.Namespace) -> int:
-    from lakehouse_standins.local import local_standins
-
-    from lakehouse_cli.home import prepare_dagster_home
+    from lakehouse_standins.shared import port_free, shared_standins
 
     settings = get_settings()
-    env = {**os.environ, "DAGSTER_HOME": str(prepare_dagster_home(settings))}
-    port = str(settings.dagster_port)
+    if not port_free(settings.dagster_port):
+        # Before anything starts: a second `task dev` leaves nothing behind.
+        print(
+            f"lakehouse dev: 127.0.0.1:{settings.dagster_port} address already in use (DAGSTER_PORT);"
+            " is another `task dev` running?",
+            file=sys.stderr,
+        )
+        return 1
+    env = {**os.environ, "DAGSTER_HOME": str(_prepare_home_for_dg(settings))}
     command = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "dev",
-        "-w",
-        str(settings.root / "workspace.yaml"),
-        "-h",
-        "127.0.0.1",
-        "-p",
-        port,
+        *(sys.executable, "-m", "dagster", "dev"),
+        *("-w", str(settings.root / "workspace.yaml")),
+        *("-h", "127.0.0.1", "-p", str(settings.dagster_port)),
     ]
-    with local_standins(settings) as standins:
-        if standins.started:
-            print(
-                f"stand-ins: {', '.join(standins.started)} on {standins.databricks_url}, {standins.dbt_cloud_url}"
-            )
-        return _run_until_signalled([*command, *args.extra], settings.root, env)
+    with shared_standins(settings) as standins:
+        from lakehouse_cli.dbt_cloud import prepare_state
+
+        if standins is not None:
+            env.update(standins.child_env())
+        prepare_state(standins.settings_for(settings) if standins is not None else settings)
+        if standins is not None:
+            _deploy_bundle_for_dev(standins.settings_for(settings))
+        # Not from the checkout's root, whose `.env` (for `dg dev`) dagster dev would load over ours.
+        return _run_until_signalled([*command, *args.extra], Path(env["DAGSTER_HOME"]), env)
+
+
+def _deploy_bundle_for_dev(settings: LakehouseSettings) -> None:
+    from lakehouse_cli.bundle import BundleBuildError, deploy_before_run
+
+    try:
+        deployed = deploy_before_run(settings)
+    except (BundleBuildError, ValueError) as exc:
+        # The UI still starts: the domains assets then fail naming what is not deployed.
+        print(f"bundle deploy failed, the domains location's jobs are not deployed:\n{exc}", file=sys.stderr)
+    else:
+        if deployed:
+            print(deployed)
 
 
 def _run_until_signalled(command: list[str], cwd: Path, env: dict[str, str]) -> int:
-    child = subprocess.Popen(command, cwd=cwd, env=env, preexec_fn=_default_signals)
+    """Run `command` in its own group until it ends or we are asked to stop; a requested stop
+    that the child honours is a clean exit (0)."""
+    from lakehouse_resources.processes import start_child
+
+    # SIGTERM when we die: dagster dev then stops its webserver, daemon and code servers.
+    child = start_child(command, cwd=cwd, env=env, parent_death_signal=signal.SIGTERM)
+    stopping: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:
-        # dagster dev shuts its webserver, daemon and code servers down on SIGTERM/SIGINT;
-        # wait for that instead of leaving them orphaned.
-        child.send_signal(signum)
+        # Ctrl-C reaches us and `task` (our group), not the child's own group: pass it on once,
+        # then wait for dagster dev's own orderly shutdown.
+        if not stopping:
+            stopping.append(signum)
+            child.send_signal(signal.SIGTERM)
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, forward)
-    return child.wait()
+    code = child.wait()
+    return 0 if stopping else code
+
+
+def _standins(_: argparse.Namespace) -> int:
+    """Serve this checkout's stand-ins until Ctrl-C or SIGTERM (for `dg dev`)."""
+    from lakehouse_standins.shared import shared_standins
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    settings = get_settings()
+    _prepare_home_for_dg(settings)
+    with shared_standins(settings) as standins:
+        if standins is None:
+            print("no stand-ins: this environment uses the real services")
+            return 0
+        print("Ctrl-C to stop", flush=True)
+        stop.wait()
+    return 0
 
 
 def _home(_: argparse.Namespace) -> int:
-    from lakehouse_cli.home import prepare_dagster_home
-
-    print(prepare_dagster_home(get_settings()))
+    print(_prepare_home_for_dg(get_settings()))
     return 0
+
+
+def _dbt_cloud_prepare(args: argparse.Namespace) -> int:
+    from lakehouse_transformation.defs.dbt_cloud.workspace import DbtCloudStateError
+
+    from lakehouse_cli.dbt_cloud import prepare_state
+
+    try:
+        print(f"dbt Cloud workspace state: {prepare_state(get_settings(), refresh=args.refresh)}")
+    except DbtCloudStateError as err:
+        print(err, file=sys.stderr)
+        return 1
+    return 0
+
+
+def _prepare_home_for_dg(settings: LakehouseSettings) -> Path:
+    from lakehouse_cli.home import point_dg_at_local_instance, prepare_dagster_home
+
+    home = prepare_dagster_home(settings)
+    if env_file := point_dg_at_local_instance(settings, home):
+        print(f"DAGSTER_HOME={home} written to {env_file} for `dg dev`", file=sys.stderr)
+    return home
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lakehouse", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("pipeline", help="materialize every asset of every location").set_defaults(
-        func=_pipeline
-    )
+    pipeline = commands.add_parser("pipeline", help="materialize every asset of every location")
+    pipeline.add_argument("--select", help="a Dagster asset selection, e.g. 'key:\"raw/raw_orders\"+'")
+    pipeline.add_argument("--verbose", action="store_true", help="print the whole event log as well")
+    pipeline.set_defaults(func=_pipeline)
     dev = commands.add_parser("dev", help="start the Dagster UI with all locations (and the stand-ins)")
     dev.add_argument("extra", nargs=argparse.REMAINDER)
     dev.set_defaults(func=_dev)
+    commands.add_parser("standins", help="serve only the Databricks and dbt Cloud stand-ins").set_defaults(
+        func=_standins
+    )
     commands.add_parser("home", help="write the local instance config and print DAGSTER_HOME").set_defaults(
         func=_home
     )
+    dbt_cloud = commands.add_parser("dbt-cloud", help="dbt Cloud deploy steps").add_subparsers(required=True)
+    prepare = dbt_cloud.add_parser("prepare", help="fetch and save the workspace state Definitions load from")
+    prepare.add_argument("--refresh", action="store_true", help="fetch again even when a state is saved")
+    prepare.set_defaults(func=_dbt_cloud_prepare)
     from lakehouse_cli.bundle import add_commands as add_bundle_commands
 
     add_bundle_commands(commands)

@@ -3,19 +3,37 @@
 The three locations are separate code servers under `dagster dev`; here their Definitions are
 merged so one run can order the whole graph, with the in-process executor (step subprocesses
 cost 10-20 s each to start on a small machine).
+
+The run executes on a worker thread while the main thread watches it: Dagster checks for an
+interrupt only between steps, so a run waiting for a pool slot would ignore Ctrl-C and SIGTERM.
+The watcher also frees the slots of runs whose process was killed (`stale_runs`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
 
 import dagster as dg
-from lakehouse_resources.alerts import root_cause
+from dagster._core.utils import make_new_run_id
 from lakehouse_resources.settings import LakehouseSettings
+
+from lakehouse_cli.progress import StepProgress, error_text, event_line
+from lakehouse_cli.stale_runs import reclaim_dead_runs
+
+PIPELINE_JOB = "__lakehouse_pipeline"
+_WATCH_SECONDS = 2.0
+# The event log goes to the log file (and the console with --verbose), not Dagster's console logger.
+_QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def load_all_definitions(settings: LakehouseSettings) -> dg.Definitions:
+    from lakehouse_domains.defs.build import build_domains_defs
     from lakehouse_downstream.defs.build import build_downstream_defs
     from lakehouse_ingestion.defs.build import build_ingestion_defs
     from lakehouse_transformation.defs.build import build_transformation_defs
@@ -24,6 +42,7 @@ def load_all_definitions(settings: LakehouseSettings) -> dg.Definitions:
         build_ingestion_defs(settings),
         build_transformation_defs(settings),
         build_downstream_defs(settings),
+        build_domains_defs(settings),
     )
 
 
@@ -41,6 +60,17 @@ class PipelineResult:
     lines: list[AssetLine]
     failures: list[str]
     checks_failed: list[str]
+    blocking_checks_failed: list[str] = field(default_factory=list)
+    run_id: str = ""
+    log_path: Path | None = None
+
+
+class PipelineStopped(Exception):
+    """The run was stopped by a signal; it is marked canceled and its pool slots are freed."""
+
+    def __init__(self, signum: int, run_id: str) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}: run {run_id} canceled")
+        self.signum = signum
 
 
 def _row_count(metadata: dict[str, dg.MetadataValue]) -> int | None:
@@ -53,7 +83,7 @@ def _row_count(metadata: dict[str, dg.MetadataValue]) -> int | None:
 
 def summarize(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) -> PipelineResult:
     started: dict[str, float] = {}
-    seconds: dict[str, float] = defaultdict(float)
+    seconds: dict[str, float] = {}
     failures: list[str] = []
     for entry in instance.all_logs(result.run_id):
         event = entry.dagster_event
@@ -65,11 +95,7 @@ def summarize(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) -
         elif event.event_type in (dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE):
             seconds[step] = entry.timestamp - started.get(step, entry.timestamp)
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            data = event.step_failure_data
-            error = root_cause(data.error) if data and data.error else "unknown error"
-            if data and data.user_failure_data and data.user_failure_data.description:
-                error = data.user_failure_data.description
-            failures.append(f"{step}: {error}")
+            failures.append(f"{step}: {error_text(event)}")
     lines = [
         AssetLine(
             asset=event.asset_key.to_user_string(),
@@ -80,30 +106,138 @@ def summarize(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) -
         for event in result.get_asset_materialization_events()
         if event.asset_key
     ]
-    checks_failed = [
-        f"{check.asset_check_key.asset_key.to_user_string()}:{check.asset_check_key.name}"
-        for check in result.get_asset_check_evaluations()
-        if not check.passed
-    ]
-    return PipelineResult(result.success, lines, failures, checks_failed)
+    evaluations = result.get_asset_check_evaluations()
+    checks_failed = [_check_name(check) for check in evaluations if not check.passed]
+    blocking = [_check_name(check) for check in evaluations if not check.passed and check.blocking]
+    success = result.success and not blocking
+    return PipelineResult(success, lines, failures, checks_failed, blocking, result.run_id)
+
+
+def _check_name(check: dg.AssetCheckEvaluation) -> str:
+    return f"{check.asset_check_key.asset_key.to_user_string()}:{check.asset_check_key.name}"
+
+
+def pipeline_job(defs: dg.Definitions, selection: dg.AssetSelection | None) -> dg.JobDefinition:
+    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
+    checks = [c for c in defs.asset_checks or [] if isinstance(c, dg.AssetChecksDefinition)]
+    job_defs = dg.Definitions(
+        jobs=[dg.define_asset_job(PIPELINE_JOB, selection=selection)],
+        assets=[*assets, *checks],
+        resources=dict(defs.resources or {}),
+    )
+    return job_defs.resolve_job_def(PIPELINE_JOB)
+
+
+# Assets that run on a stand-in locally: a selection without them starts no stand-in (nor its Spark).
+STANDIN_KINDS = frozenset({"databricks", "dbtcloud"})
+
+
+def needs_standins(job: dg.JobDefinition) -> bool:
+    layer = job.asset_layer
+    kinds = {kind for key in layer.selected_asset_keys for kind in layer.asset_graph.get(key).kinds}
+    return bool(kinds & STANDIN_KINDS)
 
 
 def run_pipeline(
-    settings: LakehouseSettings, instance: dg.DagsterInstance, selection: dg.AssetSelection | None = None
+    settings: LakehouseSettings,
+    instance: dg.DagsterInstance,
+    selection: dg.AssetSelection | None = None,
+    *,
+    say: Callable[[str], None] = lambda _line: None,
+    log: TextIO | None = None,
+    verbose: bool = False,
 ) -> PipelineResult:
-    """Materialize `selection` (everything by default) in one run."""
-    defs = load_all_definitions(settings)
-    assets = [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)]
-    checks = [c for c in defs.asset_checks or [] if isinstance(c, dg.AssetChecksDefinition)]
-    result = dg.materialize(
-        [*assets, *checks],
-        resources=dict(defs.resources or {}),
-        instance=instance,
-        raise_on_error=False,
-        selection=selection,
-        tags={"lakehouse/trigger": "task pipeline"},
-    )
+    """Materialize `selection` (everything by default) in one run; `say` gets one line per step
+    as it starts and ends, `log` (and `say` when verbose) every event of the run."""
+    job = pipeline_job(load_all_definitions(settings), selection)
+    return execute_pipeline(job, instance, say=say, log=log, verbose=verbose)
+
+
+def execute_pipeline(
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    *,
+    say: Callable[[str], None] = lambda _line: None,
+    log: TextIO | None = None,
+    verbose: bool = False,
+) -> PipelineResult:
+    """Run `job` in process on a worker thread, watched: see the module's docstring."""
+    run_id = make_new_run_id()
+    progress = StepProgress(say)
+
+    def on_event(entry: dg.EventLogEntry) -> None:
+        line = event_line(entry)
+        if log is not None:
+            log.write(line + "\n")
+            log.flush()
+        if verbose:
+            say(line)
+        progress.handle(entry)
+
+    instance.add_event_listener(run_id, on_event)
+    for line in reclaim_dead_runs(instance):
+        say(line)
+    outcome: dict[str, dg.ExecuteInProcessResult | BaseException] = {}
+
+    def execute() -> None:
+        try:
+            outcome["result"] = job.execute_in_process(
+                run_config=_QUIET_CONSOLE,
+                instance=instance,
+                run_id=run_id,
+                raise_on_error=False,
+                tags={"lakehouse/trigger": "task pipeline"},
+            )
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=execute, name="lakehouse-pipeline-run", daemon=True)
+    with _stop_on_signals() as stop:
+        worker.start()
+        while worker.is_alive():
+            worker.join(_WATCH_SECONDS)
+            if stop.signum is not None:
+                _cancel(instance, run_id, stop.signum)
+                raise PipelineStopped(stop.signum, run_id)
+            for line in reclaim_dead_runs(instance):
+                say(line)
+    result = outcome.get("result", outcome.get("error"))
+    if not isinstance(result, dg.ExecuteInProcessResult):
+        raise RuntimeError("the pipeline run ended without a result") from result
     return summarize(result, instance)
+
+
+@dataclass
+class _Stop:
+    signum: int | None = None
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[_Stop]:
+    """Note SIGINT/SIGTERM instead of dying, so the run can be marked canceled first."""
+    stop = _Stop()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def note(signum: int, _frame: object) -> None:
+        stop.signum = signum
+
+    for signum in previous:
+        signal.signal(signum, note)
+    try:
+        yield stop
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _cancel(instance: dg.DagsterInstance, run_id: str, signum: int) -> None:
+    run = instance.get_run_by_id(run_id)
+    if run is not None and not run.is_finished:
+        instance.report_run_canceled(run, f"Stopped by {signal.Signals(signum).name}.")
+    instance.event_log_storage.free_concurrency_slots_for_run(run_id)
 
 
 def format_summary(summary: PipelineResult) -> str:
@@ -112,7 +246,10 @@ def format_summary(summary: PipelineResult) -> str:
     for line in sorted(summary.lines, key=lambda item: item.asset):
         rows = "-" if line.rows is None else f"{line.rows:,}"
         out.append(f"{line.asset:<{width}}  {rows:>10}  {line.seconds:>7.2f}  {line.step}")
-    out.extend(f"check failed: {name}" for name in summary.checks_failed)
+    blocking = set(summary.blocking_checks_failed)
+    out.extend(
+        f"check failed{' (blocking)' if name in blocking else ''}: {name}" for name in summary.checks_failed
+    )
     out.extend(f"FAILED {failure}" for failure in summary.failures)
     out.append(f"{len(summary.lines)} assets materialized; " + ("success" if summary.success else "FAILED"))
     return "\n".join(out)

@@ -7,6 +7,7 @@ Each location's builder returns `apply_lakehouse_policy(defs, location=..., sett
   never while a blocking (error-severity) check on a dependency is failing;
 - gives every materializable asset a freshness policy: the seed's where it names one and its
   schedule runs, the asset's own where it declares one, the default otherwise;
+- gives every asset owners and code references (`lakehouse_resources.specs`);
 - adds automation condition sensors (one per kind, on by default) for the assets that have a
   condition, and the location's run-failure sensor.
 
@@ -32,7 +33,7 @@ from lakehouse_resources.alerts import (
 )
 from lakehouse_resources.asset_keys import RAW_FACT_VIRTUAL
 from lakehouse_resources.settings import LakehouseSettings
-from lakehouse_resources.specs import map_asset_specs
+from lakehouse_resources.specs import map_asset_specs, with_owners_and_code_references
 
 AC = dg.AutomationCondition
 
@@ -206,7 +207,8 @@ def apply_lakehouse_policy(
     notifier: Notifier | None = None,
 ) -> dg.Definitions:
     """The location's Definitions with the policy's conditions, freshness and sensors."""
-    mapped = map_asset_specs(defs, lambda spec: apply_policy_to_spec(spec, settings))
+    described = with_owners_and_code_references(defs, location)
+    mapped = map_asset_specs(described, lambda spec: apply_policy_to_spec(spec, settings))
     return dg.Definitions.merge(
         mapped,
         dg.Definitions(

@@ -26,14 +26,16 @@ _PR_SET_PDEATHSIG = 1
 _KILL_GRACE_SECONDS = 2.0
 
 
-def _die_with_parent(parent_pid: int) -> Callable[[], None]:
+def die_with_parent(parent_pid: int, death_signal: int | None = signal.SIGKILL) -> Callable[[], None]:
+    """What a child runs first: default SIGINT/SIGTERM, and `death_signal` when `parent_pid` dies."""
+
     def prepare() -> None:
         # A shell's background jobs start with SIGINT/SIGTERM ignored; children must be stoppable.
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_DFL)
-        if sys.platform.startswith("linux"):
+        if death_signal is not None and sys.platform.startswith("linux"):
             libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+            libc.prctl(_PR_SET_PDEATHSIG, int(death_signal))
             # The parent may have died between fork and prctl: then nobody would signal us.
             if os.getppid() != parent_pid:
                 os._exit(1)
@@ -49,8 +51,13 @@ def start_child(
     stdout: int | IO[Any] | None = None,
     stderr: int | IO[Any] | None = None,
     own_group: bool = True,
+    parent_death_signal: int | None = signal.SIGKILL,
 ) -> subprocess.Popen[bytes]:
-    """Popen that ties the child's life to ours; `own_group` puts it in a new session and group."""
+    """Popen that ties the child's life to ours; `own_group` puts it in a new session and group.
+
+    `parent_death_signal=SIGTERM` lets a child that owns children of its own (`dagster dev`) shut
+    them down; None is only for a server that stops itself once its users are gone.
+    """
     return subprocess.Popen(
         list(command),
         env=dict(env) if env is not None else None,
@@ -58,7 +65,7 @@ def start_child(
         stdout=stdout,
         stderr=stderr,
         start_new_session=own_group,
-        preexec_fn=_die_with_parent(os.getpid()),
+        preexec_fn=die_with_parent(os.getpid(), parent_death_signal),
     )
 
 

@@ -48,6 +48,8 @@ class DatabricksCompute(StrEnum):
 LOCAL_STANDIN_CLUSTER_ID = "standin-cluster"
 LOCAL_DBT_CLOUD_ID = 1
 DBT_CLOUD_DEFAULT_ACCESS_URL = "https://cloud.getdbt.com"
+# The team's scheduled kaizen_wars job in dbt Cloud (the stand-in creates one under this name).
+DBT_CLOUD_JOB_NAME = "kaizen_wars build"
 STANDIN_TOKEN_FILE = "standin-token"
 
 # A TCP port a server can listen on.

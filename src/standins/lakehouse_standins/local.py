@@ -1,8 +1,8 @@
 """Start both stand-ins for the local environment, on the ports the settings name.
 
-`task dev` and `task pipeline` use this so the Databricks notebook assets and the dbt Cloud
-assets materialize locally with everything else. A port that already answers is assumed to be
-a stand-in started by another command and is reused rather than fought over.
+The stand-ins' server process (`shared.py`) runs this, so the Databricks notebook assets and the
+dbt Cloud assets materialize locally with everything else; `task pipeline`, `task dev` and
+`task standins` share that process.
 """
 
 from __future__ import annotations
@@ -86,12 +86,14 @@ def local_standins(settings: LakehouseSettings) -> Iterator[LocalStandins]:
     workspace is configured explicitly."""
     started: list[str] = []
     with ExitStack() as stack:
+        # A port already taken fails here: only this checkout's registry (shared.py) says which
+        # server to share, never a port that merely answers.
         wants_databricks = settings.uses_databricks_standin
-        if wants_databricks and not port_answers(settings.databricks_standin_port):
+        if wants_databricks:
             stack.enter_context(databricks_standin(settings, settings.databricks_standin_port))
             started.append("databricks")
         wants_dbt_cloud = settings.uses_dbt_cloud_standin
-        if wants_dbt_cloud and not port_answers(settings.dbt_cloud_standin_port):
+        if wants_dbt_cloud:
             standin = DbtCloudStandin(dbt_cloud_config(settings), port=settings.dbt_cloud_standin_port)
             stack.enter_context(standin)
             started.append("dbt_cloud")

@@ -1,4 +1,4 @@
-"""`uv run task bench -- [--scale 1M 10M] [--only ingest incremental defs pipeline pipes peers] [--tiny]`
+"""`uv run task bench -- [--scale 1M 10M] [--only ingest incremental defs pipeline pipes peers dev] [--tiny]`
 
 `--only defs --defs-targets dbt_core --models 1000 5000 10000` measures only the dbt Core loads.
 """

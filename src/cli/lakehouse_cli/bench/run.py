@@ -9,11 +9,11 @@ from typing import Any
 
 from lakehouse_resources.settings import get_settings
 
-from lakehouse_cli.bench import defs_load, ingest, pipeline, pipes, report
+from lakehouse_cli.bench import defs_load, dev_load, ingest, pipeline, pipes, report
 from lakehouse_cli.bench.data import jaffle_shop_at, scale_label
 from lakehouse_cli.bench.dbt_project import generated_project
 
-ALL = ("ingest", "incremental", "defs", "pipeline", "pipes", "peers")
+ALL = ("ingest", "incremental", "defs", "pipeline", "pipes", "peers", "dev")
 
 
 def run_benchmarks(
@@ -62,6 +62,8 @@ def run_benchmarks(
             results[f"defs_{target}"] = _say(result)
     if "pipes" in only:
         results["pipes_noop_notebook"] = _say(pipes.run(work, repeat))
+    if "dev" in only:
+        results["dev_load"] = _say(dev_load.run(work, repeat))
     out = bench / ("results-tiny.json" if tiny else "results.json")
     report.write_results(out, results)
     if not tiny or docs:

@@ -79,7 +79,12 @@ def _notebook_asset(job: NotebookJob) -> dg.AssetsDefinition:
         name=job.name,
         group_name=job.domain,
         deps=[dg.AssetKey.from_user_string(dep) for dep in job.deps],
-        check_specs=[dg.AssetCheckSpec(check, asset=job.name) for check in job.checks],
+        check_specs=[
+            dg.AssetCheckSpec(
+                check, asset=job.name, description=f"Checked and reported by {job.path} through Pipes."
+            )
+            for check in job.checks
+        ],
         kinds={"databricks", "python"},
         pool=WAREHOUSE_POOL,
         description=job.description,

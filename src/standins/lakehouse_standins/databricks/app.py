@@ -10,7 +10,7 @@ from pathlib import Path
 from lakehouse_resources.settings import LOCAL_STANDIN_CLUSTER_ID
 from starlette.applications import Starlette
 
-from lakehouse_standins.databricks import deployed_jobs, jobs, pipelines, volumes
+from lakehouse_standins.databricks import deployed_jobs, jobs, pipelines, run_page, volumes
 from lakehouse_standins.databricks.auth import require_token
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
 from lakehouse_standins.databricks.spark_runtime import ExternalSpark, SparkRuntime, SparkServer
@@ -69,6 +69,7 @@ def create_databricks_app(
             *run_routes,
             *pipelines.routes(pipeline_api),
             *volumes.routes(vols),
+            *run_page.routes(job_api),
         ]
     )
     app.state.databricks = StandinState(job_api, vols, spark, deployed, pipeline_api)

@@ -280,6 +280,23 @@ class DeployedJobs:
         thread.start()
         return run
 
+    def list_runs(self, params: dict[str, str]) -> dict[str, Any]:
+        """Job runs, newest first; `job_id`, `active_only`, `completed_only`, `limit`, `page_token`."""
+        runs = sorted(self.runs.values(), key=lambda r: r.run_id, reverse=True)
+        if params.get("job_id"):
+            runs = [r for r in runs if str(r.job_id) == str(params["job_id"])]
+        if str(params.get("active_only", "false")).lower() == "true":
+            runs = [r for r in runs if not r.end_time]
+        if str(params.get("completed_only", "false")).lower() == "true":
+            runs = [r for r in runs if r.end_time]
+        limit = int(params.get("limit") or 25)
+        offset = int(params.get("page_token") or 0)
+        return {
+            "runs": runs[offset : offset + limit],
+            "has_more": offset + limit < len(runs),
+            "offset": offset + limit,
+        }
+
     def _tasks_for_run(self, settings: dict[str, Any], body: dict[str, Any]) -> list[dict[str, Any]]:
         clusters = {
             c["job_cluster_key"]: c.get("new_cluster") or {} for c in settings.get("job_clusters") or []
@@ -418,6 +435,17 @@ def routes(api: DeployedJobs, run_routes: list[Route]) -> list[Route]:
     async def list_jobs(request: Request) -> Response:
         return JSONResponse(api.list(dict(request.query_params)))
 
+    async def list_runs(request: Request) -> Response:
+        found = api.list_runs(dict(request.query_params))
+        base = str(request.base_url).rstrip("/")
+        body: dict[str, Any] = {
+            "runs": [run.as_json(base) for run in found["runs"]],
+            "has_more": found["has_more"],
+        }
+        if found["has_more"]:
+            body["next_page_token"] = str(found["offset"])
+        return JSONResponse(body)
+
     async def run_now(request: Request) -> Response:
         run = api.run_now(await request.json())
         return JSONResponse({"run_id": run.run_id, "number_in_job": run.number_in_job})
@@ -465,6 +493,7 @@ def routes(api: DeployedJobs, run_routes: list[Route]) -> list[Route]:
             Route(f"{jobs}/get", guarded(get), methods=["GET"]),
             Route(f"{jobs}/list", guarded(list_jobs), methods=["GET"]),
             Route(f"{jobs}/run-now", guarded(run_now), methods=["POST"]),
+            Route(f"{jobs}/runs/list", guarded(list_runs), methods=["GET"]),
             Route(f"{jobs}/runs/get", guarded(run_lookup("get", "GET")), methods=["GET"]),
             Route(f"{jobs}/runs/get-output", guarded(run_lookup("output", "GET")), methods=["GET"]),
             Route(f"{jobs}/runs/cancel", guarded(run_lookup("cancel", "POST")), methods=["POST"]),

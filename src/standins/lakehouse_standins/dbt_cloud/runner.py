@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from lakehouse_resources.processes import start_child
 from lakehouse_resources.tools import ensure_local_tools
 
 from lakehouse_standins.dbt_cloud.store import Run, RunStatus, Step, Store, now
@@ -141,14 +142,13 @@ class RunExecutor:
         with log_file.open("wb") as log:
             log.write(f"$ {shlex.join(command)}\n".encode())
             log.flush()
-            process = subprocess.Popen(
+            # Own group (a cancel kills dbt and its children) and dies with the stand-in.
+            process = start_child(
                 command,
                 cwd=self.store.config.project_dir,
                 env=self._env(run),
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
             )
             self._processes[run.id] = process
             if cancelled.is_set():  # a cancel that raced the start
@@ -167,8 +167,7 @@ class RunExecutor:
         words = shlex.split(step_command)
         if not words or words[0] != "dbt":
             return [sys.executable, "-c", f"raise SystemExit('not a dbt command: {step_command!r}')"]
-        dbt = shutil.which("dbt") or str(Path(sys.executable).parent / "dbt")
-        args = [dbt, *words[1:]]
+        args = [str(Path(sys.executable).parent / "dbt"), *words[1:]]
         if fault and fault.kind == "failing_test" and len(words) > 1 and words[1] in _VARS_COMMANDS:
             args += ["--vars", json.dumps({"kaizen_wars_max_unit_price_gems": 0})]
         return args

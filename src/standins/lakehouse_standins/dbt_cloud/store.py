@@ -16,6 +16,8 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any
 
+from lakehouse_resources.settings import DBT_CLOUD_JOB_NAME
+
 
 class RunStatus(IntEnum):
     QUEUED = 1
@@ -50,7 +52,7 @@ class StandinConfig:
     # Run folders (dbt's target/ and logs) kept on disk; older runs keep their record, not their files.
     keep_runs: int = 20
     # The job a team schedules in dbt Cloud; runs of it are what the polling sensor reports.
-    default_job_name: str = "kaizen_wars build"
+    default_job_name: str = DBT_CLOUD_JOB_NAME
     default_job_steps: tuple[str, ...] = ("dbt build",)
 
 

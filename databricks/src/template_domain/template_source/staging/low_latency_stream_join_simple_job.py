@@ -9,16 +9,20 @@ time limit are job parameters; `--max_seconds=0` runs until the job is cancelled
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import sys
 import threading
+from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQueryListener
-from stream_monitor import BatchFigures, Thresholds, assess
+from stream_monitor import Assessment, BatchFigures, Thresholds, assess
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The job's own parameters; Dagster Pipes' `--dagster-pipes-*` arguments are left to Pipes."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--staging_impression_clicks_table", required=True)
     parser.add_argument("--checkpoint", required=True)
@@ -29,7 +33,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--max_trigger_execution_ms", type=int, default=45_000)
     parser.add_argument("--max_backlog_streak", type=int, default=6)
     parser.add_argument("--max_seconds", type=float, default=0)
-    return parser.parse_args(argv)
+    return parser.parse_known_args(argv)[0]
 
 
 def impressions(rate: DataFrame) -> DataFrame:
@@ -63,64 +67,124 @@ def join_streams(impressions: DataFrame, clicks: DataFrame, watermark: str, wind
 
 
 class MonitorListener(StreamingQueryListener):
-    """Logs every micro-batch's figures; keeps the backlog streak between batches."""
+    """Logs every micro-batch's figures; keeps the backlog streak (and a summary) between batches."""
 
     def __init__(self, thresholds: Thresholds) -> None:
         self.thresholds = thresholds
         self.streak = 0
-        self.alerts = 0
+        self.assessments: list[Assessment] = []
+        self.terminated = threading.Event()
         self._lock = threading.Lock()
 
-    def onQueryStarted(self, event) -> None:
+    def onQueryStarted(self, event: Any) -> None:
         pass
 
-    def onQueryProgress(self, event) -> None:
-        import json
-
+    def onQueryProgress(self, event: Any) -> None:
         with self._lock:
-            result = assess(
-                self.streak, BatchFigures.from_progress(json.loads(event.progress.json)), self.thresholds
-            )
+            figures = BatchFigures.from_progress(json.loads(event.progress.json))
+            result = assess(self.streak, figures, self.thresholds)
             self.streak = result.backlog_streak
-            self.alerts += int(result.alert)
+            self.assessments.append(result)
         for line in result.lines():
             print(line, flush=True)
 
-    def onQueryIdle(self, event) -> None:
+    def onQueryIdle(self, event: Any) -> None:
         pass
 
-    def onQueryTerminated(self, event) -> None:
-        pass
+    def onQueryTerminated(self, event: Any) -> None:
+        self.terminated.set()
+
+    def summary(self) -> dict[str, float]:
+        """Figures a user can plot over runs (Dagster metadata)."""
+        with self._lock:
+            seen = [a.figures for a in self.assessments]
+            return {
+                "micro_batches": len(seen),
+                "alerts": sum(1 for a in self.assessments if a.alert),
+                "max_trigger_execution_ms": max((f.trigger_execution_ms for f in seen), default=0),
+                "max_backlog_streak": max((a.backlog_streak for a in self.assessments), default=0),
+                "max_state_rows_total": max((f.state_rows_total for f in seen), default=0),
+                "last_input_rows_per_second": seen[-1].input_rows_per_second if seen else 0.0,
+                "last_processed_rows_per_second": seen[-1].processed_rows_per_second if seen else 0.0,
+            }
+
+    def alert_reasons(self) -> list[str]:
+        with self._lock:
+            return sorted({reason for a in self.assessments for reason in a.reasons})
+
+
+def stop_listening(spark: SparkSession, listener: MonitorListener, wait_seconds: float = 120) -> None:
+    """Remove the listener once the query's last events reached it.
+
+    Events arrive asynchronously (over Spark Connect, on a thread of the client): waiting for the
+    termination event makes the summary complete. Removing a Connect listener while an event is
+    being delivered deadlocks in pyspark 4.3 (`remove` joins the delivering thread under the lock
+    that thread needs), so an undelivered termination ends the session instead.
+    """
+    if listener.terminated.wait(wait_seconds):
+        spark.streams.removeListener(listener)
+    else:
+        print("stream join: the listener got no termination event; ending the session", flush=True)
+        spark.stop()
+
+
+def open_pipes(argv: list[str]) -> contextlib.AbstractContextManager[Any]:
+    """Dagster Pipes when the run was started with its bootstrap (an orchestrated run), else nothing."""
+    if "--dagster-pipes-context" not in argv:
+        return contextlib.nullcontext(None)
+    from dagster_pipes import (
+        PipesCliArgsParamsLoader,
+        PipesUnityCatalogVolumesContextLoader,
+        PipesUnityCatalogVolumesMessageWriter,
+        open_dagster_pipes,
+    )
+
+    return open_dagster_pipes(
+        params_loader=PipesCliArgsParamsLoader(),
+        context_loader=PipesUnityCatalogVolumesContextLoader(),
+        message_writer=PipesUnityCatalogVolumesMessageWriter(),
+    )
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    spark = SparkSession.builder.getOrCreate()
-    catalog, schema, _ = args.staging_impression_clicks_table.split(".")
-    spark.sql(f"CREATE SCHEMA IF NOT EXISTS {catalog}.{schema}")
-    listener = MonitorListener(Thresholds(args.max_trigger_execution_ms, args.max_backlog_streak))
-    spark.streams.addListener(listener)
-    rate = spark.readStream.format("rate").option("rowsPerSecond", args.rows_per_second)
-    slow_rate = spark.readStream.format("rate").option("rowsPerSecond", max(1, args.rows_per_second // 2))
-    joined = join_streams(
-        impressions(rate.load()), clicks(slow_rate.load()), args.watermark, args.join_window
-    )
-    query = (
-        joined.writeStream.outputMode("append")
-        .option("checkpointLocation", args.checkpoint)
-        .trigger(processingTime=args.trigger_interval)
-        .toTable(args.staging_impression_clicks_table)
-    )
-    try:
-        query.awaitTermination(args.max_seconds or None)
-    finally:
-        if query.isActive:
-            query.stop()
-        spark.streams.removeListener(listener)
-    print(
-        f"stream join stopped after {args.max_seconds or 'no'} second limit; alerts: {listener.alerts}",
-        flush=True,
-    )
+    with open_pipes(argv) as pipes:
+        spark = SparkSession.builder.getOrCreate()
+        catalog, schema, _ = args.staging_impression_clicks_table.split(".")
+        spark.sql(f"CREATE SCHEMA IF NOT EXISTS {catalog}.{schema}")
+        listener = MonitorListener(Thresholds(args.max_trigger_execution_ms, args.max_backlog_streak))
+        spark.streams.addListener(listener)
+        rate = spark.readStream.format("rate").option("rowsPerSecond", args.rows_per_second)
+        slow_rate = spark.readStream.format("rate").option("rowsPerSecond", max(1, args.rows_per_second // 2))
+        joined = join_streams(
+            impressions(rate.load()), clicks(slow_rate.load()), args.watermark, args.join_window
+        )
+        query = (
+            joined.writeStream.outputMode("append")
+            .option("checkpointLocation", args.checkpoint)
+            .trigger(processingTime=args.trigger_interval)
+            .toTable(args.staging_impression_clicks_table)
+        )
+        try:
+            query.awaitTermination(args.max_seconds or None)
+        finally:
+            if query.isActive:
+                query.stop()
+        rows = spark.table(args.staging_impression_clicks_table).count() if pipes is not None else None
+        stop_listening(spark, listener)
+        summary = listener.summary()
+        reasons = listener.alert_reasons()
+        print(f"stream join stopped: {json.dumps(summary, sort_keys=True)}", flush=True)
+        if pipes is not None:
+            pipes.report_asset_materialization(
+                metadata={"dagster/row_count": rows, "table": args.staging_impression_clicks_table, **summary}
+            )
+            pipes.report_asset_check(
+                check_name="stream_healthy",
+                passed=not reasons,
+                severity="ERROR",
+                metadata={"alerts": summary["alerts"], "reasons": "; ".join(reasons) or "none"},
+            )
     return 0
 
 

@@ -13,6 +13,7 @@ import dagster as dg
 import duckdb
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
+from lakehouse_resources.tables import table_name
 from pydantic import Field
 
 from lakehouse_ingestion.csv_contract import CsvContractError
@@ -66,7 +67,10 @@ def build_duckdb_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
             group_name=GROUP,
             kinds={"duckdb", "csv"},
             description=stream_description(path, config),
-            metadata={"dagster/table_name": config["object"], "source_file": str(path)},
+            metadata={
+                "dagster/table_name": table_name(settings, *config["object"].split(".")),
+                "source_file": str(path),
+            },
         )
         for key, (path, config) in streams.items()
     ]

@@ -11,6 +11,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from lakehouse_resources.asset_keys import RAW_FACT_VIRTUAL
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
+from lakehouse_resources.tables import table_name
 from lakehouse_resources.tools import ensure_local_tools
 
 FACT_VIRTUAL_COLUMNS = {
@@ -53,11 +54,22 @@ def kaizen_wars_source(csv_path: str) -> Any:
 
 
 class RawDatasetTranslator(DagsterDltTranslator):
-    """Key the resource as raw/fact_virtual with no upstream (the default adds a phantom one)."""
+    """Key the resource as raw/fact_virtual with no upstream (the default adds a phantom one), named
+    as dbt names the table (the default is the bare resource name)."""
+
+    def __init__(self, table: str) -> None:
+        super().__init__()
+        self.table = table
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         spec = super().get_asset_spec(data)
-        return spec.replace_attributes(key=RAW_FACT_VIRTUAL, deps=[], group_name="kaizen_wars_raw")
+        return spec.replace_attributes(
+            key=RAW_FACT_VIRTUAL,
+            deps=[],
+            group_name="kaizen_wars_raw",
+            description="Kaizen Wars in-game virtual purchases (data/raw_fact_virtual.csv), loaded by dlt"
+            " with declared column types.",
+        ).merge_attributes(metadata={"dagster/table_name": self.table})
 
 
 def kaizen_wars_pipeline(settings: LakehouseSettings) -> dlt.Pipeline:
@@ -84,16 +96,23 @@ def kaizen_wars_pipeline(settings: LakehouseSettings) -> dlt.Pipeline:
 
 def build_kaizen_wars_load(settings: LakehouseSettings) -> dg.AssetsDefinition:
     csv_path = str(Path(settings.data_dir) / "raw_fact_virtual.csv")
+    table = table_name(settings, "raw", "fact_virtual")
 
     @dlt_assets(
         dlt_source=kaizen_wars_source(csv_path),
         dlt_pipeline=kaizen_wars_pipeline(settings),
         name="kaizen_wars_fact_virtual",
-        dagster_dlt_translator=RawDatasetTranslator(),
+        dagster_dlt_translator=RawDatasetTranslator(table),
         pool=WAREHOUSE_POOL,
     )
     def kaizen_wars_fact_virtual(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
         ensure_local_tools()
-        yield from dlt.run(context=context).fetch_row_count()
+        for event in dlt.run(context=context).fetch_row_count():
+            # dagster-dlt names the table `<destination>.<dataset>.<table>` ("duckdb.raw..."): keep ours.
+            metadata = {**(event.metadata or {}), "dagster/table_name": table}
+            if isinstance(event, dg.MaterializeResult):
+                yield dg.MaterializeResult(asset_key=event.asset_key, metadata=metadata)
+            else:
+                yield event.with_metadata(metadata)
 
     return kaizen_wars_fact_virtual

@@ -15,14 +15,16 @@ from dagster_dbt.asset_utils import (
     DBT_DEFAULT_SELECT,
     DBT_DEFAULT_SELECTOR,
 )
+from dagster_dbt.cloud_v2.cli_invocation import DbtCloudCliInvocation
 from dagster_dbt.cloud_v2.client import DbtCloudWorkspaceClient
 from dagster_dbt.cloud_v2.resources import DbtCloudWorkspace
 from dagster_dbt.cloud_v2.run_handler import DbtCloudJobRunHandler
 from dagster_dbt.cloud_v2.sensor_builder import build_dbt_cloud_polling_sensor
 from lakehouse_resources.pools import WAREHOUSE_POOL
-from lakehouse_resources.settings import LakehouseSettings
+from lakehouse_resources.settings import DBT_CLOUD_JOB_NAME, LakehouseSettings
 from pydantic import Field
 
+from lakehouse_transformation.defs.dbt_cloud.client import DbtCloudApiError
 from lakehouse_transformation.defs.dbt_cloud.runs import (
     DbtCloudRunConfig,
     raise_for_run,
@@ -30,15 +32,18 @@ from lakehouse_transformation.defs.dbt_cloud.runs import (
     wait_or_cancel,
 )
 from lakehouse_transformation.defs.dbt_cloud.translator import KaizenWarsTranslator
-from lakehouse_transformation.defs.dbt_cloud.workspace import build_workspace
+from lakehouse_transformation.defs.dbt_cloud.workspace import PersistedDbtCloudWorkspace, build_workspace
+from lakehouse_transformation.defs.jaffle_shop.row_counts import column_schemas, table_names, with_row_counts
 
 RESOURCE_KEY = "dbt_cloud"
 TRIGGER_JOB_NAME = "dbt_cloud_job_trigger"
-# The team's scheduled job in dbt Cloud (the stand-in creates it under the same name).
-DEFAULT_DBT_CLOUD_JOB_NAME = "kaizen_wars build"
 
 
-def kaizen_wars_assets(workspace: DbtCloudWorkspace, translator: KaizenWarsTranslator) -> dg.AssetsDefinition:
+def kaizen_wars_assets(
+    workspace: DbtCloudWorkspace, translator: KaizenWarsTranslator, duckdb_path: str | None = None
+) -> dg.AssetsDefinition:
+    """`duckdb_path`: the warehouse dbt Cloud builds into, when it is ours to read (locally): row
+    counts and column types then come from it, as for dbt Core."""
     selection = {
         "select": DBT_DEFAULT_SELECT,
         "exclude": DBT_DEFAULT_EXCLUDE,
@@ -61,17 +66,39 @@ def kaizen_wars_assets(workspace: DbtCloudWorkspace, translator: KaizenWarsTrans
         },
     )
     def _kaizen_wars(
-        context: dg.AssetExecutionContext, config: DbtCloudRunConfig, dbt_cloud: DbtCloudWorkspace
+        context: dg.AssetExecutionContext, config: DbtCloudRunConfig, dbt_cloud: PersistedDbtCloudWorkspace
     ) -> Iterator[Any]:
-        invocation = dbt_cloud.cli(["build"], dagster_dbt_translator=translator, context=context)
+        invocation = start_build(context, dbt_cloud, translator)
         context.log.info(f"Started dbt Cloud run {invocation.run_handler.run_id}")
-        yield from stream_events(invocation, config.timeout_seconds)
+        events = stream_events(invocation, config.timeout_seconds)
+        if duckdb_path:
+            events = with_row_counts(events, tables, duckdb_path, column_schemas(_kaizen_wars))
+        yield from events
 
+    tables = table_names(_kaizen_wars)
     return _kaizen_wars
 
 
+def start_build(
+    context: dg.AssetExecutionContext, workspace: PersistedDbtCloudWorkspace, translator: KaizenWarsTranslator
+) -> DbtCloudCliInvocation:
+    """Trigger `dbt build` on the ad hoc job; if dbt Cloud no longer has that job, refresh the state once."""
+    try:
+        return workspace.cli(["build"], dagster_dbt_translator=translator, context=context)
+    except DbtCloudApiError as exc:
+        if exc.status != 404:
+            raise
+        stale = list(workspace.get_or_fetch_workspace_data().adhoc_job_ids)
+        context.log.warning(
+            f"The ad hoc dbt Cloud job {stale} in the saved workspace state no longer exists ({exc.description});"
+            " refreshing the state once and retrying"
+        )
+    workspace.refresh_state(context.log)
+    return workspace.cli(["build"], dagster_dbt_translator=translator, context=context)
+
+
 class TriggerConfig(DbtCloudRunConfig):
-    job_name: str = Field(DEFAULT_DBT_CLOUD_JOB_NAME, description="The dbt Cloud job to run, by name.")
+    job_name: str = Field(DBT_CLOUD_JOB_NAME, description="The dbt Cloud job to run, by name.")
     job_id: int | None = Field(None, description="The dbt Cloud job to run, by id (wins over the name).")
 
 
@@ -109,17 +136,44 @@ def dbt_cloud_job_trigger() -> None:
     trigger_dbt_cloud_job()
 
 
+def polling_sensor(
+    workspace: PersistedDbtCloudWorkspace, translator: KaizenWarsTranslator
+) -> dg.SensorDefinition:
+    """dagster-dbt's polling sensor; when dbt Cloud does not answer, one line instead of a traceback per tick."""
+    inner = build_dbt_cloud_polling_sensor(workspace=workspace, dagster_dbt_translator=translator)
+
+    @dg.sensor(
+        name=inner.name,
+        description=inner.description,
+        minimum_interval_seconds=inner.minimum_interval_seconds,
+        default_status=inner.default_status,
+    )
+    def _polling(context: dg.SensorEvaluationContext):
+        try:
+            return inner(context)
+        except DbtCloudApiError as exc:
+            if exc.status is None and workspace.unreachable_hint:
+                return dg.SkipReason(f"{workspace.unreachable_hint}. ({exc.description})")
+            raise
+
+    return _polling
+
+
 def build_dbt_cloud_defs(settings: LakehouseSettings) -> dg.Definitions:
     """Assets keyed [kaizen_wars, model], the polling sensor and `dbt_cloud_job_trigger`.
 
-    The first call fetches the workspace state (one `dbt parse` run in dbt Cloud) and persists
-    it; later calls, in any process, read it back and start no dbt Cloud run.
+    The workspace state is read from the file `lakehouse dbt-cloud prepare` writes: loading never
+    calls dbt Cloud, and a missing state fails naming that command.
     """
     workspace = build_workspace(settings)
     translator = KaizenWarsTranslator()
     return dg.Definitions(
-        assets=[kaizen_wars_assets(workspace, translator)],
-        sensors=[build_dbt_cloud_polling_sensor(workspace=workspace, dagster_dbt_translator=translator)],
+        assets=[
+            kaizen_wars_assets(
+                workspace, translator, str(settings.duckdb_path) if settings.is_local else None
+            )
+        ],
+        sensors=[polling_sensor(workspace, translator)],
         jobs=[dbt_cloud_job_trigger],
         resources={RESOURCE_KEY: workspace},
     )

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator
 from lakehouse_resources.asset_keys import KAIZEN_WARS, RAW_FACT_VIRTUAL, dbt_model_key
+from lakehouse_resources.paths import repo_root
+
+from lakehouse_transformation.defs.dbt_metadata import DescribedDbtTranslator
+
+if TYPE_CHECKING:
+    from dagster_dbt import DbtProject
 
 # The dbt sources that another code location produces, by (source name, table).
 CROSS_LOCATION_SOURCES = {("raw", "fact_virtual"): RAW_FACT_VIRTUAL}
@@ -23,7 +28,21 @@ def models_automation() -> dg.AutomationCondition:
     ).with_label("any_deps_updated")
 
 
-class KaizenWarsTranslator(DagsterDbtTranslator):
+class KaizenWarsTranslator(DescribedDbtTranslator):
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] != "model" or not props.get("original_file_path"):
+            return spec
+        # dbt Cloud runs the project committed in dbt/kaizen_wars: point at the model's SQL there.
+        path = repo_root() / "dbt" / KAIZEN_WARS / props["original_file_path"]
+        reference = dg.LocalFileCodeReference(file_path=str(path), line_number=1)
+        return spec.merge_attributes(
+            metadata={"dagster/code_references": dg.CodeReferencesMetadataValue(code_references=[reference])}
+        )
+
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             source = (dbt_resource_props["source_name"], dbt_resource_props["name"])

@@ -2,9 +2,11 @@
 
 dagster-dbt's `DbtCloudWorkspace` fetches its state (the ad hoc job and a `dbt parse` manifest)
 whenever Definitions are initialized: every code-server start and every `dagster dev` reload starts
-a dbt Cloud run. Here the state is fetched once, written to `state_dir`, and read back afterwards.
-Locally the file name carries a hash of the kaizen_wars project, so editing a model re-parses;
-elsewhere `prepare_dbt_cloud_state(settings, refresh=True)` (e.g. at deploy) fetches it again.
+a dbt Cloud run, and a location cannot load while dbt Cloud is unreachable. Here the state is
+fetched by a command, written to `state_dir`, and only read when Definitions load.
+Locally the file name carries a hash of the kaizen_wars project, so editing a model needs a new
+state. `lakehouse dbt-cloud prepare` (`prepare_dbt_cloud_state`) writes it: a deploy step outside
+local, run by `task dev`, `task pipeline` and `task standins` locally. Loading only reads it.
 """
 
 from __future__ import annotations
@@ -13,40 +15,82 @@ import hashlib
 import os
 from pathlib import Path
 
+import dagster as dg
 from dagster._serdes import deserialize_value, serialize_value
 from dagster_dbt.cloud_v2.resources import DbtCloudCredentials, DbtCloudWorkspace
 from dagster_dbt.cloud_v2.types import DbtCloudWorkspaceData
 from lakehouse_resources.asset_keys import KAIZEN_WARS
-from lakehouse_resources.settings import LakehouseSettings, SettingsError
-from pydantic import Field
+from lakehouse_resources.settings import LakehouseSettings
+from pydantic import Field, PrivateAttr
 
-DEFAULT_ACCESS_URL = "https://cloud.getdbt.com"
+from lakehouse_transformation.defs.dbt_cloud.client import LakehouseDbtCloudClient
+
 PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
+# The deploy step that writes the state; docs/operations.md runs it in CI.
+PREPARE_COMMAND = "uv run lakehouse dbt-cloud prepare"
 
 
 class DbtCloudStateError(RuntimeError):
-    """The workspace state is neither saved nor fetchable; says where it looked and what to start."""
+    """The workspace state was never prepared, or cannot be fetched; says which command prepares it."""
 
 
 class PersistedDbtCloudWorkspace(DbtCloudWorkspace):
-    """A `DbtCloudWorkspace` that reads its workspace data from `state_path` when it exists."""
+    """A `DbtCloudWorkspace` whose state (ad hoc job, manifest) is a file, read at load, never fetched then.
+
+    `prepare_state()` fetches it (one `dbt parse` run in dbt Cloud) and writes it; loading
+    Definitions only reads it, so a location loads with dbt Cloud unreachable.
+    """
 
     state_path: str = Field(description="JSON file holding the serialized DbtCloudWorkspaceData.")
+    rate_limit_wait_seconds: float = Field(
+        default=300, description="How long 429/503 answers are waited out (honouring Retry-After)."
+    )
+    unreachable_hint: str | None = Field(
+        default=None, description="Said when dbt Cloud does not answer at all."
+    )
+    _refreshed: DbtCloudWorkspaceData | None = PrivateAttr(default=None)
+    _client: LakehouseDbtCloudClient | None = PrivateAttr(default=None)
+
+    def get_client(self) -> LakehouseDbtCloudClient:  # pyright: ignore[reportIncompatibleMethodOverride]
+        if self._client is None:
+            self._client = LakehouseDbtCloudClient(
+                account_id=self.credentials.account_id,
+                token=self.credentials.token,
+                access_url=self.credentials.access_url,
+                request_max_retries=self.request_max_retries,
+                request_retry_delay=self.request_retry_delay,
+                request_timeout=self.request_timeout,
+                rate_limit_wait_seconds=self.rate_limit_wait_seconds,
+            )
+        return self._client
 
     def fetch_workspace_data(self) -> DbtCloudWorkspaceData:
         path = Path(self.state_path)
-        if path.exists():
-            try:
-                return deserialize_value(path.read_text(), DbtCloudWorkspaceData)
-            except Exception:  # a truncated or older file is refetched, not fatal
-                pass
+        try:
+            return deserialize_value(path.read_text(), DbtCloudWorkspaceData)
+        except FileNotFoundError:
+            problem = "was never prepared"
+        except Exception as exc:  # a truncated file or one from another dagster-dbt version
+            problem = f"cannot be read ({type(exc).__name__}: {exc})"
+        raise DbtCloudStateError(
+            f"The dbt Cloud workspace state {path} {problem}. Prepare it (a deploy step; locally it"
+            f" starts the stand-in if needed): `{PREPARE_COMMAND}`"
+        )
+
+    def get_or_fetch_workspace_data(self) -> DbtCloudWorkspaceData:
+        # After refresh_state() in a run, the new ad hoc job wins over the state the run was loaded with.
+        return self._refreshed or super().get_or_fetch_workspace_data()
+
+    def prepare_state(self) -> DbtCloudWorkspaceData:
+        """Fetch the state from dbt Cloud now (creating the ad hoc job if missing) and write it."""
         try:
             data = super().fetch_workspace_data()
         except Exception as exc:
             raise DbtCloudStateError(
-                f"Could not prepare the dbt Cloud workspace at {self.credentials.access_url} (no saved state at "
-                f"{path}). Locally, start the stand-in: `uv run python -m lakehouse_standins.dbt_cloud`. Cause: {exc}"
+                f"Could not fetch the dbt Cloud workspace state from {self.credentials.access_url}: {exc}"
+                + (f". {self.unreachable_hint}" if self.unreachable_hint else "")
             ) from exc
+        path = Path(self.state_path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
         tmp.write_text(serialize_value(data))
@@ -55,6 +99,16 @@ class PersistedDbtCloudWorkspace(DbtCloudWorkspace):
             if stale != path:
                 stale.unlink(missing_ok=True)
         return data
+
+    def refresh_state(self, log: dg.DagsterLogManager | None = None) -> DbtCloudWorkspaceData:
+        """Fetch the state again (the ad hoc job was deleted in dbt Cloud) and use it from now on."""
+        self._refreshed = self.prepare_state()
+        if log:
+            log.warning(
+                f"Refreshed the dbt Cloud workspace state {self.state_path}: ad hoc job(s)"
+                f" {list(self._refreshed.adhoc_job_ids)}"
+            )
+        return self._refreshed
 
 
 def _project_digest(settings: LakehouseSettings, access_url: str) -> str:
@@ -69,73 +123,33 @@ def _project_digest(settings: LakehouseSettings, access_url: str) -> str:
     return digest.hexdigest()[:12]
 
 
+STANDIN_HINT = (
+    "The local dbt Cloud stand-in is not running: start it with `uv run task standins` (or `task dev`)"
+)
+
+
 def build_workspace(settings: LakehouseSettings) -> PersistedDbtCloudWorkspace:
-    if settings.is_local:
-        # The stand-in accepts any token; ids default to the stand-in's account, project and environment.
-        account_id = settings.dbt_cloud_account_id or 1
-        project_id = settings.dbt_cloud_project_id or 1
-        environment_id = settings.dbt_cloud_environment_id or 1
-        token = settings.dbt_cloud_token.get_secret_value() if settings.dbt_cloud_token else "local-standin"
-        access_url = settings.dbt_cloud_access_url or settings.dbt_cloud_standin_url
-    else:
-        account_id, project_id = settings.dbt_cloud_account_id, settings.dbt_cloud_project_id
-        environment_id, secret = settings.dbt_cloud_environment_id, settings.dbt_cloud_token
-        required = {
-            "DBT_CLOUD_ACCOUNT_ID": account_id,
-            "DBT_CLOUD_TOKEN": secret,
-            "DBT_CLOUD_PROJECT_ID": project_id,
-            "DBT_CLOUD_ENVIRONMENT_ID": environment_id,
-        }
-        if not (account_id and project_id and environment_id and secret):
-            missing = ", ".join(name for name, value in required.items() if not value)
-            raise SettingsError(f"LAKEHOUSE_ENV={settings.env.value} needs {missing}")
-        token = secret.get_secret_value()
-        access_url = settings.dbt_cloud_access_url or DEFAULT_ACCESS_URL
-    digest = _project_digest(settings, access_url)
-    state_name = f"{KAIZEN_WARS}-{account_id}-{project_id}-{environment_id}-{digest}.json"
+    """The workspace the settings name; locally the stand-in, with the checkout's token."""
+    target = settings.dbt_cloud_target()
+    digest = _project_digest(settings, target.access_url)
+    state_name = (
+        f"{KAIZEN_WARS}-{target.account_id}-{target.project_id}-{target.environment_id}-{digest}.json"
+    )
     return PersistedDbtCloudWorkspace(
-        credentials=DbtCloudCredentials(account_id=account_id, token=token, access_url=access_url),
-        project_id=project_id,
-        environment_id=environment_id,
+        credentials=DbtCloudCredentials(
+            account_id=target.account_id, token=target.token, access_url=target.access_url
+        ),
+        project_id=target.project_id,
+        environment_id=target.environment_id,
         state_path=str(settings.state_dir / "dbt_cloud" / state_name),
+        unreachable_hint=STANDIN_HINT if settings.uses_dbt_cloud_standin else None,
     )
 
 
 def prepare_dbt_cloud_state(settings: LakehouseSettings, refresh: bool = False) -> Path:
-    """Fetch and persist the workspace state now (a deploy step); `refresh` discards the old file."""
+    """Fetch and persist the workspace state (a deploy step); without `refresh` a saved state is kept."""
     workspace = build_workspace(settings)
     path = Path(workspace.state_path)
-    if refresh:
-        path.unlink(missing_ok=True)
-    workspace.fetch_workspace_data()
+    if refresh or not path.exists():
+        workspace.prepare_state()
     return path
-
-
-def ensure_local_state(settings: LakehouseSettings) -> None:
-    """Locally, prepare the workspace state against a short-lived stand-in when none is running.
-
-    `dg check defs`, `dg dev` and tests load this location without `task dev`'s stand-ins; the
-    state is the same a running stand-in would give (a real `dbt parse` of dbt/kaizen_wars), and
-    later loads read it from disk.
-    """
-    if not settings.is_local or settings.dbt_cloud_access_url:
-        return
-    workspace = build_workspace(settings)
-    if Path(workspace.state_path).exists():
-        return
-    from lakehouse_standins.local import dbt_cloud_config, port_answers
-
-    if port_answers(settings.dbt_cloud_standin_port):
-        return
-    from lakehouse_standins.dbt_cloud import DbtCloudStandin
-
-    with DbtCloudStandin(dbt_cloud_config(settings)) as standin:
-        transient = PersistedDbtCloudWorkspace(
-            credentials=DbtCloudCredentials(
-                account_id=workspace.credentials.account_id, token="local-standin", access_url=standin.url
-            ),
-            project_id=workspace.project_id,
-            environment_id=workspace.environment_id,
-            state_path=workspace.state_path,
-        )
-        transient.fetch_workspace_data()

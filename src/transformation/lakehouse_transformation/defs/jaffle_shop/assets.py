@@ -9,23 +9,29 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource
+from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource
 from lakehouse_resources.asset_keys import JAFFLE_SHOP, dbt_model_key
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
 from lakehouse_resources.tools import ensure_local_tools
 
+from lakehouse_transformation.defs.dbt_metadata import DescribedDbtTranslator
 from lakehouse_transformation.defs.jaffle_shop.dbt_cli import lakehouse_dbt_cli
 from lakehouse_transformation.defs.jaffle_shop.project import jaffle_shop_project
-from lakehouse_transformation.defs.jaffle_shop.row_counts import table_names, with_row_counts
+from lakehouse_transformation.defs.jaffle_shop.row_counts import column_schemas, table_names, with_row_counts
 from lakehouse_transformation.defs.jaffle_shop.spec_cache import cached_dbt_assets
 
 
-class LakehouseDbtTranslator(DagsterDbtTranslator):
-    """Models are keyed `<project>/<model>`; sources keep dbt's `<source>/<table>` (= raw/<table>)."""
+class LakehouseDbtTranslator(DescribedDbtTranslator):
+    """Models are keyed `<project>/<model>`; sources keep dbt's `<source>/<table>` (= raw/<table>).
+
+    Code references point at each model's SQL file.
+    """
 
     def __init__(self, project_name: str) -> None:
-        super().__init__(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+        super().__init__(
+            settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=True)
+        )
         self.project_name = project_name
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
@@ -93,9 +99,10 @@ def build_jaffle_shop_assets(
             invocation = cli.cli(["build"], context=context, target_path=run_target_path(settings))
         events = invocation.stream()
         if settings.is_local:
-            yield from with_row_counts(events, tables, str(settings.duckdb_path))
+            yield from with_row_counts(events, tables, str(settings.duckdb_path), schemas)
         else:
-            yield from events.fetch_row_counts()
+            yield from events.fetch_row_counts().fetch_column_metadata()
 
     tables = table_names(jaffle_shop_dbt)
+    schemas = column_schemas(jaffle_shop_dbt)
     return jaffle_shop_dbt

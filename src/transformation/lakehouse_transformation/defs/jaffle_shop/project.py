@@ -10,7 +10,8 @@ import os
 from functools import cache
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
+from lakehouse_resources.dbt_launcher import dbt_executable
 from lakehouse_resources.settings import LakehouseSettings
 
 WATCHED_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
@@ -36,7 +37,10 @@ def prepare_if_stale(project: DbtProject) -> None:
     target_dir = project.project_dir / project.target_path
     if manifest.exists() and manifest.stat().st_mtime >= newest_source_mtime(project.project_dir, target_dir):
         return
-    project.preparer.prepare(project)
+    # dagster-dbt's preparer would run the `dbt` found on PATH; ours is this interpreter's, and
+    # dies with us (lakehouse_resources.dbt_launcher).
+    cli = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+    cli.cli(["parse", "--quiet"], target_path=project.target_path).wait()
 
 
 @cache

@@ -1,8 +1,10 @@
-"""Row counts for dbt models on the local warehouse.
+"""Row counts and column types for dbt models on the local warehouse.
 
-dagster-dbt's `fetch_row_counts()` opens the dbt adapter inside the step process and keeps its
-DuckDB connection, which locks later steps of an in-process run out of the file. Locally we
-count with a short-lived connection instead; remote warehouses keep the library's path.
+dagster-dbt's `fetch_row_counts()` and `fetch_column_metadata()` open the dbt adapter inside the
+step process and keep its DuckDB connection, which locks later steps of an in-process run out of
+the file. Locally we read both (the count, and the types the catalog would list) over one
+short-lived connection instead; remote warehouses keep the library's path. The column
+descriptions come from the spec (the dbt YAML), the types from the warehouse.
 """
 
 from collections.abc import Iterable, Iterator, Mapping
@@ -22,12 +24,30 @@ def table_names(assets: dg.AssetsDefinition) -> dict[dg.AssetKey, str]:
     return names
 
 
+def _column_schema(
+    con: duckdb.DuckDBPyConnection, table: str, described: dg.TableSchema | None
+) -> dg.TableSchema:
+    schema, name = table.split(".")
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns"
+        " where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, name],
+    ).fetchall()
+    descriptions = {column.name: column.description for column in (described.columns if described else [])}
+    return dg.TableSchema(
+        columns=[dg.TableColumn(column, kind, description=descriptions.get(column)) for column, kind in rows]
+    )
+
+
 def with_row_counts(
-    events: Iterable[Any], tables: Mapping[dg.AssetKey, str], duckdb_path: str
+    events: Iterable[Any],
+    tables: Mapping[dg.AssetKey, str],
+    duckdb_path: str,
+    schemas: Mapping[dg.AssetKey, dg.TableSchema | None] | None = None,
 ) -> Iterator[Any]:
     """Pass check results through as they come; hold model outputs until dbt has exited and
-    released the file, then count them over one connection."""
-    by_output = {key.to_python_identifier(): table for key, table in tables.items()}
+    released the file, then count them and read their columns over one connection."""
+    by_output = {key.to_python_identifier(): (key, table) for key, table in tables.items()}
     held: list[dg.Output] = []
     for event in events:
         if isinstance(event, dg.Output) and event.output_name in by_output:
@@ -38,5 +58,22 @@ def with_row_counts(
         return
     with duckdb.connect(duckdb_path, read_only=True) as con:
         for output in held:
-            row = con.execute(f"select count(*) from {by_output[output.output_name]}").fetchone()
-            yield output.with_metadata({**output.metadata, "dagster/row_count": int(row[0]) if row else 0})
+            key, table = by_output[output.output_name]
+            row = con.execute(f"select count(*) from {table}").fetchone()
+            columns = _column_schema(con, table, (schemas or {}).get(key))
+            yield output.with_metadata(
+                {
+                    **output.metadata,
+                    "dagster/row_count": int(row[0]) if row else 0,
+                    "dagster/column_schema": columns,
+                }
+            )
+
+
+def column_schemas(assets: dg.AssetsDefinition) -> dict[dg.AssetKey, dg.TableSchema | None]:
+    """The column schema dagster-dbt put on each spec (names and YAML descriptions)."""
+    found: dict[dg.AssetKey, dg.TableSchema | None] = {}
+    for key, spec in assets.specs_by_key.items():
+        schema = spec.metadata.get("dagster/column_schema")
+        found[key] = schema if isinstance(schema, dg.TableSchema) else None
+    return found

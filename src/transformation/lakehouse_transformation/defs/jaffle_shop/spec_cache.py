@@ -4,7 +4,7 @@ With a 1,000-model project, dagster-dbt spent ~0.7 s of each load on the same wo
 dbt's graph selector and networkx, building a dbt graph to resolve `fqn:*`, and calling the
 translator per node. Here its `build_dbt_specs` runs once per manifest and the specs are pickled
 next to the manifest, keyed by the manifest's SHA-256, the dagster/dagster-dbt versions and the
-translator (class, settings and module source); any change to those rebuilds them. The manifest
+translator (class, settings and the source of its module and of its lakehouse base classes); any change to those rebuilds them. The manifest
 and translator objects in the specs' metadata are not stored: the live ones are put back on load,
 so run-time code (DbtCliResource.cli) sees exactly what `@dbt_assets` would have given it.
 """
@@ -35,13 +35,21 @@ _LIVE = ("manifest", "translator")
 def _cache_key(manifest_bytes: bytes, translator: DagsterDbtTranslator) -> str:
     digest = hashlib.sha256(manifest_bytes)
     kind = type(translator)
-    source = inspect.getsourcefile(kind)
+    # Our translator and every base class of ours it inherits from (dagster-dbt's own are covered
+    # by its version).
+    sources = sorted(
+        {
+            inspect.getsourcefile(base) or ""
+            for base in kind.__mro__
+            if base.__module__.startswith("lakehouse_")
+        }
+    )
     for part in (
         dagster_version,
         dagster_dbt_version,
         f"{kind.__module__}.{kind.__qualname__}",
         repr(sorted(vars(translator).items())),
-        Path(source).read_bytes() if source else b"",
+        *(Path(source).read_bytes() for source in sources if source),
     ):
         digest.update(part if isinstance(part, bytes) else part.encode())
     return digest.hexdigest()[:32]

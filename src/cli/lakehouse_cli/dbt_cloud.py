@@ -1,0 +1,40 @@
+"""`lakehouse dbt-cloud prepare`: write the dbt Cloud workspace state the transformation location reads.
+
+Loading Definitions never calls dbt Cloud; this deploy step does (one `dbt parse` run in dbt Cloud).
+Locally it talks to the running stand-in, or starts one for the occasion.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lakehouse_resources.settings import LakehouseSettings
+
+
+def prepare_state(settings: LakehouseSettings, refresh: bool = False) -> Path:
+    """Write the state file (kept when present unless `refresh`) and return its path."""
+    from lakehouse_transformation.defs.dbt_cloud.workspace import build_workspace, prepare_dbt_cloud_state
+
+    if not settings.uses_dbt_cloud_standin:
+        return prepare_dbt_cloud_state(settings, refresh=refresh)
+    from lakehouse_standins.local import dbt_cloud_config, port_answers
+
+    workspace = build_workspace(settings)
+    path = Path(workspace.state_path)
+    if path.exists() and not refresh:
+        return path
+    if port_answers(settings.dbt_cloud_standin_port):
+        workspace.prepare_state()
+        return path
+    from dagster_dbt.cloud_v2.resources import DbtCloudCredentials
+    from lakehouse_standins.dbt_cloud import DbtCloudStandin
+
+    # A short-lived stand-in on a free port; the state keeps the name loading computes from settings.
+    with DbtCloudStandin(dbt_cloud_config(settings)) as standin:
+        credentials = DbtCloudCredentials(
+            account_id=workspace.credentials.account_id,
+            token=workspace.credentials.token,
+            access_url=standin.url,
+        )
+        workspace.model_copy(update={"credentials": credentials}).prepare_state()
+    return path

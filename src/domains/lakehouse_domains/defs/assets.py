@@ -1,0 +1,99 @@
+"""A bundle spec as Dagster assets: its tables, their expectations as checks, and how they run.
+
+Keys are `[domain, "{domain}_{source}_{layer}_{asset}"]` (the policy name whole), grouped by
+domain, tagged with layer and source. Expectations become asset checks, blocking for the `fail` and
+`drop` actions; a streaming job's monitor adds a blocking `stream_healthy` check.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import dagster as dg
+from lakehouse_resources.databricks import LakehouseDatabricksClient
+from lakehouse_resources.platform.naming import ResourceName
+from lakehouse_resources.platform.specs import Dataset, Expectation, JobSpec, LoadedSpec, SpecSet
+from lakehouse_resources.platform.targets import BundleTarget
+
+STREAM_HEALTHY = "stream_healthy"
+KINDS = {"spark", "databricks"}
+
+
+def asset_key(name: ResourceName) -> dg.AssetKey:
+    return dg.AssetKey([name.domain, name.key])
+
+
+def _dataset_spec(spec: LoadedSpec, specs: SpecSet, dataset: Dataset, target: BundleTarget) -> dg.AssetSpec:
+    name = spec.table_name(dataset)
+    ref = specs.table(name)
+    table = target.namespace.resolve(name, target.name)
+    return dg.AssetSpec(
+        key=asset_key(name),
+        deps=[asset_key(dep) for dep in specs.dependencies(ref)],
+        group_name=name.domain,
+        kinds=KINDS,
+        tags={"layer": name.layer.value, "source": name.source},
+        description=dataset.description,
+        metadata={
+            "table": str(table),
+            "databricks_resource": spec.name.deployed(target.name),
+            "spec": str(spec.path),
+            "dataset_kind": dataset.kind,
+        },
+    )
+
+
+def _check(key: dg.AssetKey, expectation: Expectation) -> dg.AssetCheckSpec:
+    return dg.AssetCheckSpec(
+        expectation.name,
+        asset=key,
+        blocking=expectation.action in ("fail", "drop"),
+        description=f"{expectation.action}: {expectation.condition} (tolerance {expectation.tolerance:g})",
+    )
+
+
+def spec_assets(spec: LoadedSpec, specs: SpecSet, target: BundleTarget) -> dg.AssetsDefinition:
+    datasets = list(spec.spec.datasets)
+    asset_specs = [_dataset_spec(spec, specs, d, target) for d in datasets]
+    checks = [_check(asset_key(spec.table_name(d)), e) for d in datasets for e in d.expectations]
+    if not asset_specs:
+        # A job that declares no table is one asset named like the job.
+        asset_specs = [
+            dg.AssetSpec(
+                key=asset_key(spec.name),
+                group_name=spec.name.domain,
+                kinds=KINDS,
+                tags={"layer": spec.name.layer.value, "source": spec.name.source},
+                description=spec.spec.description,
+                metadata={"databricks_resource": spec.name.deployed(target.name), "spec": str(spec.path)},
+            )
+        ]
+    if isinstance(spec.spec, JobSpec) and spec.spec.stream_monitor:
+        monitor = spec.spec.stream_monitor
+        checks.append(
+            dg.AssetCheckSpec(
+                STREAM_HEALTHY,
+                asset=asset_specs[0].key,
+                blocking=True,
+                description=(
+                    f"No STREAM_MONITOR_ALERT: trigger_execution_ms <= {monitor.max_trigger_execution_ms}"
+                    f" and backlog_streak < {monitor.max_backlog_streak}"
+                ),
+            )
+        )
+
+    @dg.multi_asset(
+        name=spec.key,
+        specs=asset_specs,
+        check_specs=checks,
+        description=spec.spec.description,
+        op_tags={"lakehouse/databricks_resource": spec.name.deployed(target.name)},
+    )
+    def _run(context: dg.AssetExecutionContext, databricks: LakehouseDatabricksClient) -> Iterator[Any]:
+        from lakehouse_domains.defs.runs import run_job, run_pipeline
+
+        if spec.kind == "jobs":
+            yield from run_job(context, databricks, spec, target, [s.key for s in asset_specs], checks)
+        else:
+            yield from run_pipeline(context, databricks, spec, target)
+
+    return _run

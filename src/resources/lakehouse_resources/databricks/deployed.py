@@ -1,0 +1,259 @@
+"""Run what the bundle deployed: a job (run-now, with the Pipes bootstrap) or a pipeline update.
+
+Both are found by their deployed name when they run, never when Definitions load. A name that is not
+deployed fails with the command that deploys it. Pipeline events are read raw: the SDK's
+`PipelineEvent` has no `details`, where `flow_progress` carries rows and expectation counts.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+from dagster._core.pipes.client import PipesClientCompletedInvocation
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.service import jobs
+
+from lakehouse_resources.databricks.pipes_client import DatabricksRunError
+from lakehouse_resources.databricks.volumes import VolumesContextInjector, VolumesMessageReader
+
+_JOB_ENDED = (
+    jobs.RunLifeCycleState.TERMINATED,
+    jobs.RunLifeCycleState.SKIPPED,
+    jobs.RunLifeCycleState.INTERNAL_ERROR,
+)
+UPDATE_ENDED = ("COMPLETED", "FAILED", "CANCELED")
+
+
+class NotDeployedError(DatabricksRunError):
+    """The job or pipeline has no deployment under its policy name in this workspace."""
+
+
+def deploy_hint(target: str) -> str:
+    if target == "local":
+        return "`uv run lakehouse bundle deploy --target local` (task dev and task pipeline deploy it too)"
+    return f"`databricks bundle deploy -t {target}` in databricks/"
+
+
+def find_job(client: WorkspaceClient, name: str, target: str) -> jobs.BaseJob:
+    found = list(client.jobs.list(name=name, expand_tasks=True))
+    if not found:
+        raise NotDeployedError(
+            f"Databricks job {name} is not deployed to {client.config.host}: deploy it with {deploy_hint(target)}"
+        )
+    if len(found) > 1:
+        ids = ", ".join(str(job.job_id) for job in found)
+        raise DatabricksRunError(
+            f"Databricks job name {name} is used by {len(found)} jobs ({ids}); expected one"
+        )
+    return found[0]
+
+
+def find_pipeline(client: WorkspaceClient, name: str, target: str) -> str:
+    quoted = name.replace("'", "''")
+    found = [p for p in client.pipelines.list_pipelines(filter=f"name LIKE '{quoted}'") if p.name == name]
+    if not found:
+        raise NotDeployedError(
+            f"Databricks pipeline {name} is not deployed to {client.config.host}: deploy it with {deploy_hint(target)}"
+        )
+    return found[0].pipeline_id or ""
+
+
+# ---- pipelines -------------------------------------------------------------------------------
+
+
+@dataclass
+class FlowResult:
+    """One dataset's outcome in an update, from its flow_progress events."""
+
+    table: str
+    num_output_rows: int | None = None
+    dropped_records: int = 0
+    expectations: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (passed, failed)
+
+
+def pipeline_events(client: WorkspaceClient, pipeline_id: str) -> Iterator[dict[str, Any]]:
+    page: str | None = None
+    while True:
+        query: dict[str, Any] = {"max_results": 250, "order_by": "timestamp asc"}
+        if page:
+            query["page_token"] = page
+        body = client.api_client.do("GET", f"/api/2.0/pipelines/{pipeline_id}/events", query=query)
+        assert isinstance(body, dict)
+        yield from body.get("events") or []
+        page = body.get("next_page_token")
+        if not page:
+            return
+
+
+def flow_results(events: list[dict[str, Any]], update_id: str) -> dict[str, FlowResult]:
+    """Rows and expectation counts per dataset of one update (the last figures a flow reported)."""
+    results: dict[str, FlowResult] = {}
+    for event in events:
+        origin = event.get("origin") or {}
+        progress = (event.get("details") or {}).get("flow_progress") or {}
+        name = origin.get("dataset_name") or origin.get("flow_name")
+        if origin.get("update_id") != update_id or not name or not progress:
+            continue
+        result = results.setdefault(name, FlowResult(name))
+        rows = (progress.get("metrics") or {}).get("num_output_rows")
+        if rows is not None:
+            result.num_output_rows = int(rows)
+        quality = progress.get("data_quality") or {}
+        result.dropped_records += int(quality.get("dropped_records") or 0)
+        for rule in quality.get("expectations") or []:
+            passed, failed = result.expectations.get(rule["name"], (0, 0))
+            result.expectations[rule["name"]] = (
+                passed + int(rule.get("passed_records") or 0),
+                failed + int(rule.get("failed_records") or 0),
+            )
+    return results
+
+
+def run_pipeline_update(
+    client: WorkspaceClient,
+    pipeline_id: str,
+    *,
+    log: Callable[[str], None],
+    full_refresh: bool = False,
+    poll_interval_seconds: float = 1.0,
+    timeout_seconds: float = 3600,
+) -> tuple[str, str]:
+    """Start an update, follow it to its end (stopping it on interrupt or timeout); (update_id, state)."""
+    update_id = (
+        client.pipelines.start_update(pipeline_id, full_refresh=full_refresh, cause=None).update_id or ""
+    )
+    deadline = time.monotonic() + timeout_seconds
+    seen = None
+    try:
+        while True:
+            info = client.pipelines.get_update(pipeline_id, update_id).update
+            state = info.state.value if info and info.state else "UNKNOWN"
+            if state != seen:
+                log(f"Pipeline {pipeline_id} update {update_id} is {state}")
+                seen = state
+            if state in UPDATE_ENDED:
+                return update_id, state
+            if time.monotonic() > deadline:
+                raise DatabricksRunError(
+                    f"Pipeline update {update_id} did not finish within {timeout_seconds:g} s"
+                )
+            time.sleep(poll_interval_seconds)
+    except BaseException:
+        client.pipelines.stop(pipeline_id)
+        raise
+
+
+def update_error(events: list[dict[str, Any]], update_id: str) -> str:
+    errors = [
+        str(e.get("message") or "")
+        for e in events
+        if e.get("level") == "ERROR" and (e.get("origin") or {}).get("update_id") == update_id
+    ]
+    return errors[-1] if errors else "no error event"
+
+
+def pipeline_url(host: str, pipeline_id: str, update_id: str) -> str:
+    return f"{host.rstrip('/')}/#joblist/pipelines/{pipeline_id}/updates/{update_id}"
+
+
+# ---- jobs ------------------------------------------------------------------------------------
+
+
+def _with_pipes(task: jobs.Task, cli_args: Mapping[str, str]) -> list[str]:
+    params = list(task.spark_python_task.parameters or []) if task.spark_python_task else []
+    flags = set(cli_args)
+    kept = [p for p in params if p.split("=", 1)[0] not in flags]
+    return [*kept, *(item for pair in cli_args.items() for item in pair)]
+
+
+def run_job_with_pipes(
+    context: dg.AssetExecutionContext,
+    client: WorkspaceClient,
+    job: jobs.BaseJob,
+    *,
+    volume_path: str,
+    poll_interval_seconds: float = 1.0,
+    message_interval_seconds: float = 1.0,
+    message_grace_seconds: float = 5.0,
+    timeout_seconds: float = 3600,
+    python_params: Mapping[str, str] | None = None,
+) -> tuple[PipesClientCompletedInvocation, jobs.Run]:
+    """run-now of a deployed job with the Pipes context and message paths added to its parameters.
+
+    Python tasks get them as `--dagster-pipes-*` arguments after their own parameters (run-now's
+    `python_params` replace a task's list, so the deployed list is sent back with them); notebook tasks
+    as widgets. `python_params` overrides single `--name=value` parameters for this run only.
+    """
+    label = context.run_id.split("-")[0]
+    injector = VolumesContextInjector(client=client, volume_path=volume_path, label=label)
+    reader = VolumesMessageReader(
+        client=client,
+        volume_path=volume_path,
+        label=label,
+        interval=message_interval_seconds,
+        grace_seconds=message_grace_seconds,
+    )
+    settings = job.settings or jobs.JobSettings()
+    tasks = settings.tasks or []
+    run: jobs.Run | None = None
+    with dg.open_pipes_session(context=context, context_injector=injector, message_reader=reader) as session:
+        cli_args = session.get_bootstrap_cli_arguments()
+        python = next((t for t in tasks if t.spark_python_task), None)
+        body: dict[str, Any] = {"job_id": job.job_id, "idempotency_token": uuid.uuid4().hex}
+        if python is not None:
+            params = _with_pipes(python, cli_args)
+            for name, value in (python_params or {}).items():
+                params = [p for p in params if p.split("=", 1)[0] != name] + [f"{name}={value}"]
+            body["python_params"] = params
+        if any(t.notebook_task for t in tasks):
+            body["notebook_params"] = dict(session.get_bootstrap_env_vars())
+        run_id: int | None = None
+        try:
+            answer = client.api_client.do("POST", "/api/2.2/jobs/run-now", body=body)
+            assert isinstance(answer, dict)
+            run_id = int(answer["run_id"])
+            run = _wait_job(context, client, run_id, poll_interval_seconds, timeout_seconds)
+        except BaseException:
+            reader.abandon()
+            if run_id is not None:
+                client.jobs.cancel_run(run_id)
+            raise
+        state = run.state or jobs.RunState()
+        if state.result_state is not jobs.RunResultState.SUCCESS:
+            reader.abandon()
+            ended = state.result_state or state.life_cycle_state
+            raise DatabricksRunError(
+                f"Databricks job {settings.name} run {run_id} ended {ended.value if ended else 'unknown'}:"
+                f" {state.state_message or 'no message'} (run page: {run.run_page_url})"
+            )
+    metadata: dict[str, Any] = {"databricks_job_id": dg.MetadataValue.int(job.job_id or 0)}
+    if run.run_id:
+        metadata["databricks_run_id"] = dg.MetadataValue.int(run.run_id)
+    if run.run_page_url:
+        metadata["databricks_run_url"] = dg.MetadataValue.url(run.run_page_url)
+    return PipesClientCompletedInvocation(session, metadata=metadata), run
+
+
+def _wait_job(
+    context: dg.AssetExecutionContext, client: WorkspaceClient, run_id: int, poll: float, timeout: float
+) -> jobs.Run:
+    deadline = time.monotonic() + timeout
+    seen = None
+    while True:
+        run = client.jobs.get_run(run_id)
+        state = run.state.life_cycle_state if run.state else None
+        if state != seen:
+            context.log.info(
+                f"Databricks job run {run_id} is {state.value if state else '?'}: {run.run_page_url}"
+            )
+            seen = state
+        if state in _JOB_ENDED:
+            return run
+        if time.monotonic() > deadline:
+            raise DatabricksRunError(f"Databricks job run {run_id} did not finish within {timeout:g} s")
+        time.sleep(poll)

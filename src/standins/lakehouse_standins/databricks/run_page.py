@@ -1,0 +1,78 @@
+"""The page a run's `run_page_url` opens: `<host>/#job/runs/<id>`, as a workspace gives it.
+
+A browser never sends the `#fragment`, so `/` serves a small page whose script follows the fragment
+to `/standin/runs/<id>`, a plain page with the run's state, output, error and stdout. Without a
+fragment, `/` lists the runs. Pages are read-only and need no token (a workspace's UI uses a login,
+not the API token); the API itself stays behind the token.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from lakehouse_standins.databricks.jobs import Jobs
+from lakehouse_standins.databricks.runs import Run
+
+_FOLLOW_FRAGMENT = """<script>
+const match = /^#job\\/runs\\/(\\d+)/.exec(window.location.hash);
+if (match) window.location.replace("/standin/runs/" + match[1]);
+</script>"""
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    style = "body{font-family:sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em;overflow:auto}"
+    return HTMLResponse(
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body>{body}</body></html>",
+        status_code=status,
+    )
+
+
+def _section(heading: str, text: Any) -> str:
+    if text in (None, ""):
+        return ""
+    shown = text if isinstance(text, str) else json.dumps(text, indent=2)
+    return f"<h2>{heading}</h2><pre>{html.escape(shown)}</pre>"
+
+
+def _state(run: Run) -> str:
+    return f"{run.life_cycle_state} {run.result_state or ''}".strip()
+
+
+def render_run(run: Run) -> HTMLResponse:
+    output = run.output
+    body = (
+        f"<h1>Run {run.run_id}: {html.escape(run.run_name)}</h1>"
+        f"<p>State: <b>{html.escape(_state(run))}</b> {html.escape(run.state_message)}</p>"
+        + _section("Result", (output.get("notebook_output") or {}).get("result"))
+        + _section("Error", output.get("error"))
+        + _section("Error trace", output.get("error_trace"))
+        + _section("Output (stdout)", output.get("logs"))
+        + _section("Tasks", [{k: v for k, v in task.items() if k != "notebook_task"} for task in run.tasks])
+        + "<p><a href='/'>All runs</a></p>"
+    )
+    return _page(f"Run {run.run_id}", body)
+
+
+def routes(jobs: Jobs) -> list[Route]:
+    async def home(request: Request) -> HTMLResponse:
+        rows = "".join(
+            f"<li><a href='/standin/runs/{run.run_id}'>{run.run_id}</a> {html.escape(run.run_name)}:"
+            f" {html.escape(_state(run))}</li>"
+            for run in sorted(jobs.runs.values(), key=lambda r: r.run_id, reverse=True)
+        )
+        return _page("Databricks stand-in", f"{_FOLLOW_FRAGMENT}<h1>Runs</h1><ul>{rows}</ul>")
+
+    async def run_page(request: Request) -> HTMLResponse:
+        run = jobs.runs.get(request.path_params["run_id"])
+        if run is None:
+            return _page("Run not found", "<h1>Run not found</h1>", status=404)
+        return render_run(run)
+
+    return [Route("/", home), Route("/standin/runs/{run_id:int}", run_page)]

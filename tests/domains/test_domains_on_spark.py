@@ -1,0 +1,80 @@
+"""Materializing the domains location's assets on the stand-in and the local Spark, through Dagster:
+the stream join with lowered thresholds alerts and fails its blocking check; a pipeline update
+reports rows, the update link and its expectation checks."""
+
+import copy
+from collections.abc import Iterator
+
+import dagster as dg
+import pytest
+from lakehouse_cli.bundle import build_resources, upload_sample_feeds
+from lakehouse_cli.bundle_deploy import deploy
+from lakehouse_domains.defs.build import build_domains_defs
+from lakehouse_resources.databricks import databricks_client_from_settings
+from lakehouse_resources.platform.targets import load_bundle
+from lakehouse_resources.settings import LakehouseSettings
+from lakehouse_standins.databricks import DatabricksStandin
+from lakehouse_standins.local import databricks_standin
+
+STREAM = dg.AssetKey(["template_domain", "template_domain_template_source_staging_impression_clicks"])
+STREAM_JOB_KEY = "template_domain_template_source_staging_low_latency_stream_join_simple"
+EVENTS = dg.AssetKey(["template_domain", "template_domain_template_source_raw_events"])
+COUNTS = dg.AssetKey(["template_domain", "template_domain_template_source_staging_event_counts"])
+# Every micro-batch takes longer than 1 ms: each one alerts.
+LOWERED = {"--max_trigger_execution_ms": "1", "--max_seconds": "20", "--trigger_interval": "2 seconds"}
+
+
+@pytest.fixture
+def standin(local_settings: LakehouseSettings, spark_remote: str) -> Iterator[DatabricksStandin]:
+    with databricks_standin(local_settings, local_settings.databricks_standin_port, spark_remote) as standin:
+        yield standin
+
+
+def deploy_bundle(settings: LakehouseSettings, lowered: bool = False) -> None:
+    root = settings.root / "databricks"
+    built = build_resources(root, "local")
+    if lowered:
+        built = copy.deepcopy(built)
+        task = built["resources"]["jobs"][STREAM_JOB_KEY]["tasks"][0]["spark_python_task"]
+        kept = [p for p in task["parameters"] if p.split("=", 1)[0] not in LOWERED]
+        task["parameters"] = kept + [f"{k}={v}" for k, v in LOWERED.items()]
+    client = databricks_client_from_settings(settings).workspace_client()
+    deploy(client, built, bundle="lakehouse", target="local")
+    upload_sample_feeds(client, root, load_bundle(root).target("local"))
+
+
+def test_the_stream_join_alerts_and_fails_its_blocking_check(
+    local_settings: LakehouseSettings, standin: DatabricksStandin
+) -> None:
+    deploy_bundle(local_settings, lowered=True)
+    defs = build_domains_defs(local_settings)
+    result = dg.materialize([defs.resolve_assets_def(STREAM)], selection=[STREAM], raise_on_error=False)
+    (materialization,) = result.asset_materializations_for_node(STREAM_JOB_KEY)
+    metadata = {k: v.value for k, v in materialization.metadata.items()}
+    assert metadata["micro_batches"] >= 1
+    assert metadata["alerts"] >= 1
+    assert metadata["max_trigger_execution_ms"] > 1
+    assert isinstance(metadata["dagster/row_count"], int)
+    assert str(metadata["databricks_run_url"]).startswith(standin.url)
+    (check,) = result.get_asset_check_evaluations()
+    assert (check.check_name, check.passed) == ("stream_healthy", False)
+    assert "trigger_execution_ms" in str(check.metadata["reasons"].value)
+    # The check is blocking: the step fails, so nothing downstream runs on an unhealthy stream.
+    assert not result.success
+
+
+def test_a_pipeline_update_materializes_its_tables_with_rows_and_checks(
+    local_settings: LakehouseSettings, standin: DatabricksStandin
+) -> None:
+    deploy_bundle(local_settings)
+    defs = build_domains_defs(local_settings)
+    result = dg.materialize([defs.resolve_assets_def(EVENTS)], selection=[EVENTS, COUNTS])
+    rows = {
+        event.asset_key: event.materialization.metadata["dagster/row_count"].value
+        for event in result.get_asset_materialization_events()
+        if event.asset_key
+    }
+    # Six landed events, one without an id (dropped); three event types.
+    assert rows == {EVENTS: 5, COUNTS: 3}
+    (check,) = result.get_asset_check_evaluations()
+    assert (check.check_name, check.passed) == ("has_event_id", True)
