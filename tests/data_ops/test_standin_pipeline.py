@@ -51,14 +51,19 @@ def pipeline_events(sdk: WorkspaceClient, pipeline_id: str) -> list[dict]:
             return events
 
 
+def update_state(sdk: WorkspaceClient, pipeline_id: str, update_id: str) -> str:
+    info = sdk.pipelines.get_update(pipeline_id, update_id).update
+    assert info is not None
+    assert info.state is not None
+    return info.state.value
+
+
 def update(sdk: WorkspaceClient, name: str) -> tuple[str, list[dict]]:
     [pipeline] = [p for p in sdk.pipelines.list_pipelines() if p.name == name]
     assert pipeline.pipeline_id
     update_id = sdk.pipelines.start_update(pipeline.pipeline_id).update_id
     assert update_id
-    while (
-        state := sdk.pipelines.get_update(pipeline.pipeline_id, update_id).update.state.value
-    ) not in TERMINAL:  # type: ignore[union-attr]
+    while (state := update_state(sdk, pipeline.pipeline_id, update_id)) not in TERMINAL:
         time.sleep(1)
     # The raw events, as an orchestrator reads them: the SDK's event class has no `details`.
     events = pipeline_events(sdk, pipeline.pipeline_id)
