@@ -47,6 +47,16 @@ EXPECTED_ASSETS = {
         "finance/finance_erp_base_postings",
         "finance/finance_erp_staging_account_daily",
         "finance/finance_erp_final_account_balances",
+        "member/member_enrollment_bronze_members",
+        "member/member_enrollment_silver_demographics",
+        "member/member_enrollment_silver_enrollment",
+        "member/member_enrollment_silver_eligibility",
+        "member/member_enrollment_gold_eligible_members",
+        "claims/claims_adjudication_bronze_claim_lines",
+        "claims/claims_adjudication_silver_medical",
+        "claims/claims_adjudication_silver_pharmacy",
+        "claims/claims_adjudication_silver_professional",
+        "claims/claims_adjudication_gold_paid_by_member",
     },
 }
 

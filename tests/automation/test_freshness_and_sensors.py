@@ -164,10 +164,12 @@ def test_loading_the_locations_prints_no_preview_or_deprecation_warning(tmp_path
             ),
         ):
             defs.get_repository_def()
-    ours = [
+    # Preview and beta warnings are noise wherever they are raised; deprecations are ours to fix
+    # when our code is the caller (a library's own are filtered in pyproject.toml).
+    noise = [
         f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})"
         for w in caught
-        if issubclass(w.category, dg.PreviewWarning | dg.BetaWarning | DeprecationWarning)
-        and "/site-packages/" not in w.filename
+        if issubclass(w.category, dg.PreviewWarning | dg.BetaWarning)
+        or (issubclass(w.category, DeprecationWarning) and "/site-packages/" not in w.filename)
     ]
-    assert ours == []
+    assert noise == []
