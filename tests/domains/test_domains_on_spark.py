@@ -4,6 +4,7 @@ reports rows, the update link and its expectation checks."""
 
 import copy
 from collections.abc import Iterator
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -50,7 +51,7 @@ def test_the_stream_join_alerts_and_fails_its_blocking_check(
     defs = build_domains_defs(local_settings)
     result = dg.materialize([defs.resolve_assets_def(STREAM)], selection=[STREAM], raise_on_error=False)
     (materialization,) = result.asset_materializations_for_node(STREAM_JOB_KEY)
-    metadata = {k: v.value for k, v in materialization.metadata.items()}
+    metadata: dict[str, Any] = {k: v.value for k, v in materialization.metadata.items()}
     assert metadata["micro_batches"] >= 1
     assert metadata["alerts"] >= 1
     assert metadata["max_trigger_execution_ms"] > 1
