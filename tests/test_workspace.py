@@ -33,8 +33,10 @@ EXPECTED_ASSETS = {
     "downstream": {
         "analytics/customer_segments",
         "analytics/fact_virtual_count",
-        "analytics_jaffle_shop_gold_customer_value",
-        "analytics_kaizen_wars_gold_fact_virtual_revenue",
+        "analytics/customer_tier_summary",
+        "analytics/analytics_jaffle_shop_gold_customer_value",
+        "analytics/analytics_jaffle_shop_gold_customer_tiers",
+        "analytics/analytics_kaizen_wars_gold_fact_virtual_revenue",
     },
     # One asset per table per layer of the bundle's specs (databricks/specs).
     "domains": {

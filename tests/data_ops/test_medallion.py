@@ -13,6 +13,8 @@ from lakehouse_domains.medallion.feeds import generate
 from medallion_conf import DOMAINS, configure, job_args, rules, set_landing
 from pipeline_files import load_job, run_file
 
+# Tables of their own: other tests on the shared Spark deploy the same domains under the local names.
+SUFFIX = "_unit"
 SILVER_FILES = {
     "member": ["silver/demographics.py", "silver/enrollment.py", "silver/eligibility.py"],
     "claims": ["silver/medical.py", "silver/pharmacy.py", "silver/professional.py"],
@@ -40,7 +42,7 @@ def medallion(spark, spark_remote: str, tmp_path_factory: pytest.TempPathFactory
     patch.setenv("SPARK_REMOTE", spark_remote)
     landing = tmp_path_factory.mktemp("landing")
     feeds = generate(landing, rows=1_200)
-    tables = configure(spark)
+    tables = configure(spark, suffix=SUFFIX)
     buffer = io.StringIO()
     with contextlib.redirect_stdout(buffer):
         set_landing(spark, landing, "member")
@@ -173,7 +175,7 @@ def test_a_fail_rule_stops_silver_before_writing_and_keeps_the_previous_table(
     failing = configure(spark, suffix="_failing")
     set_landing(spark, landing, "member")
     run_file("member/enrollment/bronze/members.py", spark)
-    configure(spark)  # silver reads the failing bronze but would write the real silver table
+    configure(spark, suffix=SUFFIX)  # silver reads the failing bronze but would write the real silver table
     spark.conf.set("lakehouse.table.bronze.members", failing["member.enrollment.bronze.members"])
     with pytest.raises(
         ExpectationFailed,

@@ -205,9 +205,11 @@ def main(argv: list[str] | None = None) -> int:
 
     add_bundle_commands(commands)
     args = parser.parse_args(argv)
+    from lakehouse_standins.databricks.spark_runtime import SparkUnavailable
+
     try:
         return int(args.func(args))
-    except SettingsError as err:
+    except (SettingsError, SparkUnavailable) as err:
         print(err, file=sys.stderr)
         return 2
 

@@ -46,7 +46,7 @@ class Expectation(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     condition: str
     action: Action = Action.WARN
-    tolerance: float = Field(0.0, ge=0.0, le=1.0)
+    tolerance: float = Field(default=0.0, ge=0.0, le=1.0)
 
     def holds(self) -> Column:
         return F.coalesce(F.expr(self.condition), F.lit(False))

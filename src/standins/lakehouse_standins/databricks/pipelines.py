@@ -7,11 +7,13 @@ its `root_path` on PYTHONPATH, `/Volumes/...` configuration values given their l
 lines become `flow_progress` events; after the run each flow's table is counted for
 `metrics.num_output_rows` (a materialized view's whole table, a streaming table's new rows).
 
-Expectations: open-source declarative pipelines have none, so `data_quality` is the stand-in's
-estimate from the tables the update left: for each rule the pipeline's configuration names
-(`lakehouse.expectations.<layer>.<name>`, a JSON list), the rows of the output that meet it and
-those that do not. Rules that drop or fail leave no violating row behind, so their `failed_records`
-is 0 here where Databricks counts the rows it dropped.
+Expectations: open-source declarative pipelines have none. A pipeline written with `data_ops`
+applies them itself and prints what it counted (`DATA_OPS_EXPECTATIONS` lines, already in the
+`data_quality` shape, dropped rows included); those counts are reported as they are. For other
+pipelines `data_quality` is the stand-in's estimate from the tables the update left: for each rule
+the pipeline's configuration names (`lakehouse.expectations.<layer>.<name>`, a JSON list), the rows
+of the output that meet it and those that do not; rules that drop or fail leave no violating row
+behind, so their `failed_records` is 0 there where Databricks counts the rows it dropped.
 """
 
 from __future__ import annotations
@@ -371,13 +373,14 @@ class Pipelines:
         with _connect(remote) as spark:
             after = _row_counts(spark, list(flows))
             rules = _rules(spec.get("configuration") or {})
+            counted = _counted_by_pipeline((folder / "run.log").read_text(errors="replace"))
             for flow, planned in flows.items():
                 written = after.get(flow, 0) - (0 if planned else before.get(flow, 0))
                 details: dict[str, Any] = {
                     "status": "COMPLETED",
                     "metrics": {"num_output_rows": max(written, 0)},
                 }
-                quality = _data_quality(spark, flow, rules.get(flow, []))
+                quality = counted.get(flow) or _data_quality(spark, flow, rules.get(flow, []))
                 if quality:
                     details["data_quality"] = quality
                 self._event(
@@ -539,6 +542,15 @@ def _rules(configuration: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         if match and table:
             found[str(table)] = list(json.loads(value))
     return found
+
+
+def _counted_by_pipeline(log: str) -> dict[str, dict[str, Any]]:
+    """`data_quality` per dataset from the pipeline's own `DATA_OPS_EXPECTATIONS` lines."""
+    from data_ops.log import parse_events
+    from data_ops.quality import EXPECTATIONS_EVENT, QualityReport
+
+    reports = [QualityReport.model_validate(event) for event in parse_events(log, EXPECTATIONS_EVENT)]
+    return {report.dataset: report.data_quality() for report in reports}
 
 
 def _data_quality(spark: Any, table: str, rules: list[dict[str, Any]]) -> dict[str, Any] | None:
