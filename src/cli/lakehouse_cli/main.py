@@ -19,7 +19,6 @@ def _pipeline(args: argparse.Namespace) -> int:
     from lakehouse_standins.shared import shared_standins
 
     from lakehouse_cli.bundle import deploy_before_run
-    from lakehouse_cli.dbt_cloud import prepare_state
     from lakehouse_cli.home import local_instance
     from lakehouse_cli.pipeline import (
         PipelineStopped,
@@ -45,9 +44,6 @@ def _pipeline(args: argparse.Namespace) -> int:
             console.write(line + "\n")
             console.flush()
 
-        # Loading never calls dbt Cloud: the workspace state it reads is prepared first (a short-lived
-        # stand-in locally when none runs; a no-op once the state exists).
-        prepare_state(settings)
         job = pipeline_job(load_all_definitions(settings), selection)
         standins = stack.enter_context(shared_standins(settings, say=say)) if needs_standins(job) else None
         if standins is not None and standins.settings_for(settings) != settings:

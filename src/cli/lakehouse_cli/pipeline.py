@@ -34,11 +34,16 @@ _QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 def load_all_definitions(settings: LakehouseSettings) -> dg.Definitions:
+    """Every location's Definitions, after the deploy step loading relies on: the dbt Cloud
+    workspace state (a short-lived stand-in locally when none runs; a no-op once it exists)."""
     from lakehouse_domains.defs.build import build_domains_defs
     from lakehouse_downstream.defs.build import build_downstream_defs
     from lakehouse_ingestion.defs.build import build_ingestion_defs
     from lakehouse_transformation.defs.build import build_transformation_defs
 
+    from lakehouse_cli.dbt_cloud import prepare_state
+
+    prepare_state(settings)
     return dg.Definitions.merge(
         build_ingestion_defs(settings),
         build_transformation_defs(settings),
