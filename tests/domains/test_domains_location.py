@@ -135,7 +135,7 @@ def test_the_stream_state_sensor_alerts_when_the_continuous_job_has_no_active_ru
     sensor = defs.resolve_sensor_def(f"{STREAM_JOB_KEY}_stream_state")
     # Off outside production: a local continuous job is deployed paused.
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
-    with dg.build_sensor_context(resources={"databricks": client}) as context:
+    with dg.build_sensor_context(resources={"databricks_workspace": client}) as context:
         result = sensor(context)
     assert isinstance(result, dg.SkipReason)
     assert "alerted - no active run" in (result.skip_message or "")

@@ -414,10 +414,33 @@ def test_the_run_link_opens_a_page_with_state_output_and_stdout(standin, sdk, tm
 
     assert home.status_code == 200
     assert pattern
-    assert re.match(pattern.group(1).replace("\\/", "/"), f"#{url.fragment}")
+    follows = pattern.group(1).replace("\\/", "/")
+    assert re.match(follows, f"#{url.fragment}")
+    assert re.match(follows, "#job/7001/run/900001"), "a deployed job's run link is followed too"
     assert f"/standin/runs/{done.run.run_id}" in home.text
     assert page.status_code == 200
     assert "TERMINATED SUCCESS" in page.text
     assert "the result" in page.text
     assert "hello from stdout" in page.text
     assert httpx.get(f"{standin.url}/standin/runs/999999").status_code == 404
+
+
+def test_a_deployed_jobs_run_link_opens_its_page_and_its_tasks(standin, sdk, tmp_path) -> None:
+    path = code(tmp_path, "deployed", 'print("printed by the job task")\n')
+    task = jobs.Task(
+        task_key="only",
+        existing_cluster_id=DEFAULT_CLUSTER_ID,
+        spark_python_task=jobs.SparkPythonTask(python_file=path),
+    )
+    job_id = sdk.jobs.create(name="page", tasks=[task]).job_id or 0
+    done = wait_until_done(sdk, sdk.jobs.run_now(job_id).bind()["run_id"])
+    [task_run] = done.run.tasks or []
+
+    job_page = httpx.get(f"{standin.url}/standin/runs/{done.run.run_id}")
+    task_page = httpx.get(f"{standin.url}/standin/runs/{task_run.run_id}")
+
+    assert done.result == jobs.RunResultState.SUCCESS, done.message
+    assert f"#job/{job_id}/run/{done.run.run_id}" in (done.run.run_page_url or "")
+    assert "TERMINATED SUCCESS" in job_page.text
+    assert f"/standin/runs/{task_run.run_id}" in job_page.text
+    assert "printed by the job task" in task_page.text

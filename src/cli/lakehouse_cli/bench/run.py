@@ -51,6 +51,10 @@ def run_benchmarks(
             from lakehouse_cli.bench import peers
 
             results[f"peers_{label}"] = _say(peers.run(work, data_dir, repeat))
+        if "medallion" in only:
+            from lakehouse_cli.bench import medallion
+
+            results[f"medallion_{label}"] = _say(medallion.run(work, rows, repeat))
     if "defs" in only:
         targets = defs_targets or list(defs_load.TARGETS)
         for count in models if "dbt_core" in targets else []:

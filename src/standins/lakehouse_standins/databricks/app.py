@@ -73,7 +73,7 @@ def create_databricks_app(
             *run_routes,
             *pipelines.routes(pipeline_api),
             *volumes.routes(vols),
-            *run_page.routes(job_api),
+            *run_page.routes(job_api, deployed),
         ]
     )
     app.state.databricks = StandinState(job_api, vols, spark, deployed, pipeline_api, warehouse_path)

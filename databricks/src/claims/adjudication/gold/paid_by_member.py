@@ -6,12 +6,14 @@ tables: `--silver_medical_table=<t> --silver_pharmacy_table=<t> --silver_profess
 --member_enrollment_silver_enrollment_table=<t> --gold_paid_by_member_table=<t>`.
 """
 
+import contextlib
 import sys
+from typing import Any
 
 from data_ops.config import Parameters, TableName, from_args
 from data_ops.log import get_logger
 from data_ops.operations.transformers import latest_per_key, month_start
-from data_ops.tables import TableManager
+from data_ops.tables import Commit, TableManager
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -55,17 +57,51 @@ def paid_by_member(claims: dict[str, DataFrame], enrollment: DataFrame) -> DataF
     ).agg(F.count(F.lit(1)).alias("claim_lines"), F.round(F.sum("paid_amount"), 2).alias("paid_amount"))
 
 
+def open_pipes(argv: list[str]) -> contextlib.AbstractContextManager[Any]:
+    """Dagster Pipes when an orchestrator started the run with its bootstrap, else nothing."""
+    if not any(arg.startswith("--dagster-pipes-context") for arg in argv):
+        return contextlib.nullcontext(None)
+    from dagster_pipes import (
+        PipesCliArgsParamsLoader,
+        PipesUnityCatalogVolumesContextLoader,
+        PipesUnityCatalogVolumesMessageWriter,
+        open_dagster_pipes,
+    )
+
+    return open_dagster_pipes(
+        params_loader=PipesCliArgsParamsLoader(),
+        context_loader=PipesUnityCatalogVolumesContextLoader(),
+        message_writer=PipesUnityCatalogVolumesMessageWriter(),
+    )
+
+
+def report(pipes: Any, table: object, commit: Commit) -> None:
+    if pipes is not None:
+        pipes.report_asset_materialization(
+            metadata={
+                "dagster/row_count": commit.output_rows or 0,
+                "table": str(table),
+                "table_version": commit.version,
+                "operation": commit.operation,
+            }
+        )
+
+
 def main(argv: list[str]) -> None:
     params = from_args(argv, PaidByMember, other_prefixes=("dagster_pipes",))
-    spark = SparkSession.builder.getOrCreate()
-    claims = {
-        "medical": spark.read.table(str(params.silver_medical_table)),
-        "pharmacy": spark.read.table(str(params.silver_pharmacy_table)),
-        "professional": spark.read.table(str(params.silver_professional_table)),
-    }
-    gold = paid_by_member(claims, spark.read.table(str(params.member_enrollment_silver_enrollment_table)))
-    commit = TableManager(spark).merge(gold, params.gold_paid_by_member_table, KEYS)
-    log.info("%s: version %d, %s rows", params.gold_paid_by_member_table, commit.version, commit.output_rows)
+    with open_pipes(argv) as pipes:
+        spark = SparkSession.builder.getOrCreate()
+        claims = {
+            "medical": spark.read.table(str(params.silver_medical_table)),
+            "pharmacy": spark.read.table(str(params.silver_pharmacy_table)),
+            "professional": spark.read.table(str(params.silver_professional_table)),
+        }
+        gold = paid_by_member(claims, spark.read.table(str(params.member_enrollment_silver_enrollment_table)))
+        commit = TableManager(spark).merge(gold, params.gold_paid_by_member_table, KEYS)
+        log.info(
+            "%s: version %d, %s rows", params.gold_paid_by_member_table, commit.version, commit.output_rows
+        )
+        report(pipes, params.gold_paid_by_member_table, commit)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,119 @@
+"""Member and claims from generated feeds to gold: through Dagster and the stand-in vs directly on Spark.
+
+Both paths run the same bundle code on one Spark Connect server over the same landed feeds:
+- `direct`: each layer's pipeline with `spark-pipelines run`, each gold job as a Python process;
+- `dagster`: the bundle deployed to the stand-in, the `member` and `claims` assets materialized
+  in-process (pipeline updates and job runs through the stand-in's APIs, Pipes, checks).
+Figures: wall seconds per path, source rows per second, and the peak resident size of the Spark
+JVM (sampled) and of the largest child process (the pipeline clients, the gold jobs).
+"""
+
+from __future__ import annotations
+
+import resource
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lakehouse_cli.bench.timing import summarize, timed
+
+GROUPS = ("member", "claims")
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def peak_while(pid: int | None, fn: Callable[[], object]) -> tuple[float, float]:
+    """Seconds `fn` took and the highest resident size of process `pid` meanwhile (MB)."""
+    peak = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.5):
+            peak[0] = max(peak[0], _rss_mb(pid) if pid else 0.0)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        seconds = timed(fn)
+    finally:
+        done.set()
+        sampler.join()
+    return seconds, peak[0]
+
+
+def run(work: Path, rows: int, repeat: int) -> dict[str, Any]:
+    import dagster as dg
+    from lakehouse_domains.defs.build import build_domains_defs
+    from lakehouse_domains.medallion import direct
+    from lakehouse_domains.medallion.feeds import generate
+    from lakehouse_resources.databricks import databricks_client_from_settings
+    from lakehouse_resources.settings import get_settings
+    from lakehouse_standins.databricks.sample import write_sample_warehouse
+    from lakehouse_standins.databricks.spark_runtime import SparkRuntime
+    from lakehouse_standins.local import databricks_standin
+
+    from lakehouse_cli.bundle import build_resources
+    from lakehouse_cli.bundle_deploy import deploy
+
+    base = get_settings()
+    bundle = base.root / "databricks"
+    state = work / f"medallion_{rows}"
+    settings = get_settings(
+        duckdb_path_override=state / "warehouse.duckdb", databricks_standin_port=_free_port()
+    )
+    write_sample_warehouse(settings.duckdb_path)
+    times: dict[str, list[float]] = {"direct": [], "dagster": []}
+    peaks: dict[str, float] = {"direct": 0.0, "dagster": 0.0}
+    with SparkRuntime(state / "spark") as spark_runtime:
+        remote = spark_runtime.remote()
+        with databricks_standin(settings, settings.databricks_standin_port, remote) as standin:
+            feeds = generate(standin.volumes_root, rows=rows)
+            direct.ensure_schemas(remote)
+            client = databricks_client_from_settings(settings).workspace_client()
+            deploy(client, build_resources(bundle, "local"), bundle="lakehouse", target="local")
+            defs = build_domains_defs(settings)
+            keys = [k for k in defs.resolve_asset_graph().materializable_asset_keys if k.path[0] in GROUPS]
+            assets = list({id(a): a for a in (defs.resolve_assets_def(k) for k in keys)}.values())
+
+            def orchestrated() -> None:
+                result = dg.materialize(assets, selection=keys, raise_on_error=False)
+                if not result.success:
+                    raise RuntimeError("the medallion materialization failed; see the Dagster events above")
+
+            cases = {
+                "direct": lambda: direct.run_layers(bundle, standin.volumes_root, remote, state / "direct"),
+                "dagster": orchestrated,
+            }
+            for round_ in range(repeat):
+                order = list(cases) if round_ % 2 == 0 else list(reversed(cases))
+                for name in order:
+                    seconds, peak = peak_while(spark_runtime.pid, cases[name])
+                    times[name].append(seconds)
+                    peaks[name] = max(peaks[name], peak)
+    children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result = summarize(
+        times,
+        "direct",
+        source_rows=feeds.source_rows,
+        spark_peak_rss_mb=peaks,
+        child_peak_rss_mb=round(children_peak, 1),
+    )
+    result["rows_per_second"] = {name: feeds.source_rows / value for name, value in result["medians"].items()}  # type: ignore[union-attr]
+    return result
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
