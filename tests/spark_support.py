@@ -42,7 +42,9 @@ def spark_remote(spark_runtime: SparkRuntime) -> str:
 
 @pytest.fixture(scope="session")
 def spark(spark_remote: str) -> Iterator[SparkSession]:
-    session = SparkSession.builder.remote(spark_remote).getOrCreate()
+    # create(), not getOrCreate(): a default session some earlier test left (perhaps released since)
+    # must not stand in for this one.
+    session = SparkSession.builder.remote(spark_remote).create()
     try:
         yield session
     finally:

@@ -24,8 +24,8 @@ from databricks.sdk.errors import (
 from databricks.sdk.service import compute, jobs
 from lakehouse_standins.databricks import DEFAULT_CLUSTER_ID, DatabricksStandin, RunFault
 from lakehouse_standins.databricks.sample import write_sample_warehouse
+from lakehouse_standins.databricks.spark_runtime import private_session
 from pyspark.errors.exceptions.connect import SparkConnectException
-from pyspark.sql import SparkSession
 
 VOLUME = "/Volumes/main/lakehouse/pipes"
 
@@ -221,9 +221,10 @@ def test_cancel_releases_the_task_s_spark_session(standin, sdk, tmp_path) -> Non
     done = wait_until_done(sdk, run_id)
 
     assert done.result == jobs.RunResultState.CANCELED
-    session = SparkSession.builder.remote(remote_file.read_text()).create()
+    session = private_session(remote_file.read_text())  # not the process's default session
     with pytest.raises(SparkConnectException, match="SESSION_CLOSED"):
         session.range(1).count()
+    session.client.close()
 
 
 def test_cancel_kills_the_whole_process_group(standin, sdk, tmp_path) -> None:

@@ -32,6 +32,8 @@ from lakehouse_resources.paths import repo_root
 from lakehouse_resources.platform.catalog import local_rule
 from lakehouse_resources.platform.naming import NamespaceRule, TableName
 
+from lakehouse_standins.databricks.spark_runtime import private_session
+
 BRIDGED_SCHEMAS = ("raw", "staging", "marts")
 _LOCK_WAIT_SECONDS = 30.0
 
@@ -137,9 +139,7 @@ class WarehouseBridge:
         return exported
 
     def _register(self, spark_remote: str, tables: list[tuple[TableName, Path, str]]) -> None:
-        from pyspark.sql import SparkSession
-
-        spark = SparkSession.builder.remote(spark_remote).create()
+        spark = private_session(spark_remote)
         try:
             kinds: dict[str, dict[str, str]] = {}
             for name, folder, columns in tables:
@@ -163,9 +163,7 @@ class WarehouseBridge:
 
     def to_duckdb(self, spark_remote: str) -> list[str]:
         """Create or refresh a DuckDB view over every table Spark manages; the views' names."""
-        from pyspark.sql import SparkSession
-
-        spark = SparkSession.builder.remote(spark_remote).create()
+        spark = private_session(spark_remote)
         try:
             warehouse = spark.conf.get("spark.sql.warehouse.dir") or ""
         finally:

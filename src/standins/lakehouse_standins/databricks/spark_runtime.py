@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from lakehouse_resources.processes import start_child, stop_group
 
@@ -234,10 +234,8 @@ class SparkRuntime:
     def _warm_up(self) -> None:
         """Open the catalog once: the embedded metastore's first use takes seconds, and ready
         should mean ready for a task, not for its first query."""
-        from pyspark.sql import SparkSession
-
         try:
-            spark = SparkSession.builder.remote(self.url).create()
+            spark = private_session(self.url)
             try:
                 spark.sql("show databases").collect()
             finally:
@@ -258,6 +256,15 @@ class SparkRuntime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def private_session(remote: str) -> Any:
+    """A Connect session for the stand-in's own work (bridge, warm-up) that never becomes the
+    process's default: the builder's `create()`/`getOrCreate()` would make it the session a test
+    in the same process gets, and stopping it would pull that session away."""
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    return ConnectSession(connection=remote)
 
 
 def task_remote(remote: str) -> str:
