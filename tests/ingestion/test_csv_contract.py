@@ -83,3 +83,30 @@ def test_a_duplicate_key_names_both_lines(tmp_path: Path) -> None:
     with pytest.raises(CsvContractError) as err:
         check_csv(path, PAYMENTS, key=["id"])
     assert str(err.value) == f"{path}:4: duplicate key id=1: lines 2 and 4"
+
+
+@pytest.mark.parametrize(
+    ("ids", "duplicate"),
+    [
+        ([1, 2, 3], False),
+        ([3, 1, 3], True),  # an integer key: checked with a bitmap of its range
+        ([1, 10**12, 1], True),  # a sparse range: grouped instead
+        ([-5, 7, -5], True),
+    ],
+)
+def test_duplicate_integer_keys_are_found_whatever_their_range(
+    tmp_path: Path, ids: list[int], duplicate: bool
+) -> None:
+    rows = "".join(f"{i},1,coupon,1\n" for i in ids)
+    path = write(tmp_path, "id,order_id,payment_method,amount\n" + rows)
+    if duplicate:
+        with pytest.raises(CsvContractError, match="duplicate key id="):
+            check_csv(path, PAYMENTS, key=["id"])
+    else:
+        assert check_csv(path, PAYMENTS, key=["id"]) == 3
+
+
+def test_a_composite_key_is_checked_too(tmp_path: Path) -> None:
+    path = write(tmp_path, "id,order_id,payment_method,amount\n1,1,coupon,1\n1,2,coupon,1\n1,1,gift_card,2\n")
+    with pytest.raises(CsvContractError, match=r":4: duplicate key id=1, order_id=1: lines 2 and 4"):
+        check_csv(path, PAYMENTS, key=["id", "order_id"])

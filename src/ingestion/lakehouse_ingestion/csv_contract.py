@@ -167,6 +167,38 @@ def duplicate_key_sql(relation: str, key: Sequence[str]) -> str:
     return f"select {names} from {relation} group by {names} having count(*) > 1 limit 1"
 
 
+# A bitmap over the key's range costs range/8 bytes: used while the range stays near the row count.
+_BITMAP_SPREAD = 64
+
+
+def has_duplicate_key(
+    con: duckdb.DuckDBPyConnection, relation: str, key: Sequence[str], columns: Mapping[str, str]
+) -> bool:
+    """Whether two rows of `relation` share a key.
+
+    A single integer key (the usual id) is checked with a bitmap of its values (`bitstring_agg`,
+    one bit per possible id): ~8x faster than grouping 10M rows here, which kept a full load's
+    key check from costing more than the load's own margin. Other keys are grouped.
+    """
+    kind = duckdb_types(columns)[key[0]] if len(key) == 1 else None
+    if kind in _INTEGER_TYPES:
+        name = f'"{key[0]}"'
+        stats = con.execute(
+            f"select min({name}), max({name}), count({name}), count(*) from {relation}"
+        ).fetchone()
+        low, high, values, rows = stats if stats else (None, None, 0, 0)
+        if values == 0 and rows == 0:
+            return False
+        if low is not None and high is not None and values == rows:
+            low, high = int(low), int(high)
+            if high - low + 1 <= max(int(values) * _BITMAP_SPREAD, 1 << 20):
+                distinct = con.execute(
+                    f"select bit_count(bitstring_agg({name}, {low}, {high})) from {relation}"
+                ).fetchone()
+                return bool(distinct and distinct[0] != values)
+    return con.execute(duplicate_key_sql(relation, key)).fetchone() is not None
+
+
 def check_shrink(path: Path, table: str, rows: int, previous: int | None, max_shrink: float | None) -> None:
     """Refuse a file that would empty `table`, or remove more than `max_shrink` of its rows."""
     if max_shrink is None or not previous:
@@ -188,7 +220,7 @@ def check_csv(path: Path, columns: Mapping[str, str], key: Sequence[str] = ()) -
         with duckdb.connect() as con:
             # A table forces each value through its cast, which count(*) alone would not.
             con.execute(f"create table rows as select * from {read_csv_sql(columns)}", [str(path)])
-            if key and con.execute(duplicate_key_sql("rows", key)).fetchone():
+            if key and has_duplicate_key(con, "rows", key, columns):
                 raise duplicate_key_error(path, columns, key)
             row = con.execute("select count(*) from rows").fetchone()
     except duckdb.Error as exc:

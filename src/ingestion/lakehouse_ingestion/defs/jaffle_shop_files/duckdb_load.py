@@ -33,7 +33,7 @@ from lakehouse_ingestion.csv_contract import (
     contract_error,
     duckdb_types,
     duplicate_key_error,
-    duplicate_key_sql,
+    has_duplicate_key,
     read_csv_sql,
 )
 from lakehouse_ingestion.defs.jaffle_shop_files.blocks import block_digests, count_lines, last_byte
@@ -162,7 +162,7 @@ class CsvTableLoader:
     def _check_keys(self, stream: CsvStream, relation: str, against: str | None = None) -> None:
         if not stream.key:
             return
-        duplicate = self.con.execute(duplicate_key_sql(relation, stream.key)).fetchone()
+        duplicate = has_duplicate_key(self.con, relation, stream.key, stream.columns)
         if not duplicate and against:
             names = ", ".join(_q(name) for name in stream.key)
             duplicate = self.con.execute(
