@@ -32,7 +32,10 @@ def _pipeline(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     _require_java(settings)
-    selection = dg.AssetSelection.from_string(args.select) if args.select else None
+    # A multi-asset that loads its tables together (one transaction) is selected whole.
+    selection = (
+        dg.AssetSelection.from_string(args.select).required_multi_asset_neighbors() if args.select else None
+    )
     log_path = settings.state_dir / "logs" / f"pipeline-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     print(f"event log: {log_path}", flush=True)
