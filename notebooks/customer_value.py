@@ -1,23 +1,22 @@
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # Customer value
-# MAGIC Summarises `marts.customers` for Dagster through Pipes: how many customers have at least
+# MAGIC Summarises the customers mart for Dagster through Pipes: how many customers have at least
 # MAGIC `min_orders` orders and what they are worth. Launched by the lakehouse Databricks client, which
-# MAGIC passes the Pipes bootstrap, `min_orders` as a widget and user env vars in the Pipes extras.
+# MAGIC passes the Pipes bootstrap, the widgets `customers_table` (a full Unity Catalog name) and
+# MAGIC `min_orders`, and user env vars in the Pipes extras.
 
 # COMMAND ----------
 
 import os
 
-import duckdb
 from dagster_pipes import (
     PipesDatabricksNotebookWidgetsParamsLoader,
     PipesUnityCatalogVolumesContextLoader,
     open_dagster_pipes,
 )
-from lakehouse_pipes import PromptVolumesMessageWriter, table_exists
-
-TABLE = "marts.customers"
+from lakehouse_pipes import PromptVolumesMessageWriter
+from pyspark.sql import functions as F
 
 # COMMAND ----------
 
@@ -32,42 +31,35 @@ with open_dagster_pipes(
     # as real env vars); applying them here makes the rest of the notebook mode-agnostic.
     os.environ.update(pipes.extras.get("env", {}))
     segment = os.environ.get("LAKEHOUSE_SEGMENT", "all")
+    customers_table = dbutils.widgets.get("customers_table")
     dbutils.widgets.text("min_orders", "1")
     min_orders = int(dbutils.widgets.get("min_orders"))
-    warehouse = os.environ["LAKEHOUSE_DUCKDB_PATH"]
 
-    with duckdb.connect(warehouse, read_only=True) as con:
-        if not table_exists(con, TABLE):
-            pipes.log.warning(f"{TABLE} is missing from {warehouse}: build the jaffle_shop marts first")
-            pipes.report_asset_materialization(
-                metadata={"status": "source table missing", "source_table": TABLE, "customers": 0}
-            )
-            pipes.report_asset_check(
-                check_name="customers_have_value",
-                passed=False,
-                metadata={"reason": f"{TABLE} does not exist in the warehouse"},
-            )
-        else:
-            customers, total_value, negative = con.execute(
-                f"""
-                select count(*), coalesce(sum(customer_lifetime_value), 0),
-                       count(*) filter (where customer_lifetime_value < 0)
-                from {TABLE} where number_of_orders >= ?
-                """,
-                [min_orders],
-            ).fetchone()
-            pipes.report_asset_materialization(
-                metadata={
-                    "status": "ok",
-                    "source_table": TABLE,
-                    "customers": customers,
-                    "total_lifetime_value": float(total_value),
-                    "min_orders": min_orders,
-                    "segment": segment,
-                }
-            )
-            pipes.report_asset_check(
-                check_name="customers_have_value",
-                passed=customers > 0 and negative == 0,
-                metadata={"customers": customers, "negative_values": negative},
-            )
+    # A missing table fails here with Spark's TABLE_OR_VIEW_NOT_FOUND, which fails the run.
+    value = F.col("customer_lifetime_value")
+    summary = (
+        spark.table(customers_table)
+        .where(F.col("number_of_orders") >= min_orders)
+        .agg(
+            F.count(F.lit(1)).alias("customers"),
+            F.coalesce(F.sum(value), F.lit(0)).cast("double").alias("total_value"),
+            F.count(F.when(value < 0, 1)).alias("negative"),
+        )
+        .first()
+    )
+    customers, total_value, negative = summary["customers"], summary["total_value"], summary["negative"]
+    pipes.report_asset_materialization(
+        metadata={
+            "status": "ok",
+            "source_table": customers_table,
+            "customers": customers,
+            "total_lifetime_value": float(total_value),
+            "min_orders": min_orders,
+            "segment": segment,
+        }
+    )
+    pipes.report_asset_check(
+        check_name="customers_have_value",
+        passed=customers > 0 and negative == 0,
+        metadata={"customers": customers, "negative_values": negative},
+    )

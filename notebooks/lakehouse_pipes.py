@@ -1,4 +1,4 @@
-"""What the notebooks and Python jobs here share: a prompt Volumes message writer and a table probe.
+"""What the notebooks and Python jobs here share: a prompt Volumes message writer.
 
 Databricks puts a notebook's (and a Python file's) own folder on `sys.path`, so workspace files
 next to them import like any module; the local stand-in does the same.
@@ -50,12 +50,3 @@ class _PromptChannel(PipesBufferedFilesystemMessageWriterChannel):
         if messages:
             self.upload_messages_chunk(io.StringIO("\n".join(json.dumps(m) for m in messages)), self.index)
             self.index += 1
-
-
-def table_exists(con, qualified):
-    schema, name = qualified.split(".")
-    found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(found and found[0])

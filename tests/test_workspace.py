@@ -33,8 +33,10 @@ EXPECTED_ASSETS = {
     "downstream": {
         "analytics/customer_segments",
         "analytics/fact_virtual_count",
-        "analytics_jaffle_shop_gold_customer_value",
-        "analytics_kaizen_wars_gold_fact_virtual_revenue",
+        "analytics/customer_tier_summary",
+        "analytics/analytics_jaffle_shop_gold_customer_value",
+        "analytics/analytics_jaffle_shop_gold_customer_tiers",
+        "analytics/analytics_kaizen_wars_gold_fact_virtual_revenue",
     },
     # One asset per table per layer of the bundle's specs (databricks/specs).
     "domains": {
@@ -45,6 +47,16 @@ EXPECTED_ASSETS = {
         "finance/finance_erp_base_postings",
         "finance/finance_erp_staging_account_daily",
         "finance/finance_erp_final_account_balances",
+        "member/member_enrollment_bronze_members",
+        "member/member_enrollment_silver_demographics",
+        "member/member_enrollment_silver_enrollment",
+        "member/member_enrollment_silver_eligibility",
+        "member/member_enrollment_gold_eligible_members",
+        "claims/claims_adjudication_bronze_claim_lines",
+        "claims/claims_adjudication_silver_medical",
+        "claims/claims_adjudication_silver_pharmacy",
+        "claims/claims_adjudication_silver_professional",
+        "claims/claims_adjudication_gold_paid_by_member",
     },
 }
 

@@ -103,6 +103,7 @@ def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
             f"--max_trigger_execution_ms={body.stream_monitor.max_trigger_execution_ms}",
             f"--max_backlog_streak={body.stream_monitor.max_backlog_streak}",
             f"--max_seconds={variables['stream_max_seconds']}",
+            f"--max_batches={variables['stream_max_batches']}",
             f"--checkpoint={_landing(variables, spec)}/_checkpoints/{spec.key}",
         ]
         if body.stream_monitor

@@ -49,11 +49,14 @@ def test_locally_no_window_is_shorter_than_the_default(lakehouse: Lakehouse) -> 
     # The schedules are off locally, so the seeds' minutes-long windows would fail right after a run.
     policies = freshness(lakehouse)
     assert window(policies["raw/fact_virtual"]) == (timedelta(hours=24), timedelta(hours=12))
-    assert window(policies["analytics_kaizen_wars_gold_fact_virtual_revenue"]) == (
+    assert window(policies["analytics/analytics_kaizen_wars_gold_fact_virtual_revenue"]) == (
         timedelta(hours=24),
         timedelta(hours=12),
     )
-    assert window(policies["analytics_jaffle_shop_gold_customer_value"]) == (timedelta(minutes=1440), None)
+    assert window(policies["analytics/analytics_jaffle_shop_gold_customer_value"]) == (
+        timedelta(minutes=1440),
+        None,
+    )
     assert policies["jaffle_shop/customers"] == DEFAULT_FRESHNESS
 
 
@@ -161,10 +164,12 @@ def test_loading_the_locations_prints_no_preview_or_deprecation_warning(tmp_path
             ),
         ):
             defs.get_repository_def()
-    ours = [
+    # Preview and beta warnings are noise wherever they are raised; deprecations are ours to fix
+    # when our code is the caller (a library's own are filtered in pyproject.toml).
+    noise = [
         f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})"
         for w in caught
-        if issubclass(w.category, dg.PreviewWarning | dg.BetaWarning | DeprecationWarning)
-        and "/site-packages/" not in w.filename
+        if issubclass(w.category, dg.PreviewWarning | dg.BetaWarning)
+        or (issubclass(w.category, DeprecationWarning) and "/site-packages/" not in w.filename)
     ]
-    assert ours == []
+    assert noise == []

@@ -20,6 +20,7 @@ def test_tiny_run_writes_results_and_docs(local_settings: LakehouseSettings, tmp
         "pipeline_2k",
         "defs_dbt_core_20_models",
         "pipes_noop_notebook",
+        "pipes_spark_notebook",
         "dev_load",
     ):
         assert results[name]["medians"], name

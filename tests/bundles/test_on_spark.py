@@ -10,6 +10,7 @@ from databricks.sdk.service import pipelines
 from lakehouse_cli.bundle import build_resources, upload_sample_feeds
 from lakehouse_cli.bundle_deploy import deploy
 from lakehouse_resources.databricks.deployed import flow_results, pipeline_events
+from lakehouse_resources.platform.specs import load_specs
 from lakehouse_resources.platform.targets import load_bundle
 from lakehouse_standins.databricks import DatabricksStandin
 from lakehouse_standins.databricks.sample import write_sample_warehouse
@@ -26,7 +27,7 @@ def deployed(
 ) -> Iterator[tuple[DatabricksStandin, WorkspaceClient]]:
     tmp = tmp_path_factory.mktemp("on_spark")
     warehouse = write_sample_warehouse(tmp / "warehouse.duckdb")
-    volumes = ["finance/erp/landing", "template_domain/template_source/landing"]
+    volumes = sorted({f"{s.name.domain}/{s.name.source}/landing" for s in load_specs(BUNDLE).specs})
     with DatabricksStandin(
         tmp / "standin", warehouse, code_roots=[BUNDLE], known_volumes=volumes, spark_remote=spark_remote
     ) as standin:

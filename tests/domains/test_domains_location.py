@@ -8,13 +8,18 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from lakehouse_cli.bundle import build_resources
+from lakehouse_cli.bundle_deploy import deploy
+from lakehouse_cli.main import main
 from lakehouse_domains.defs.build import build_domains_defs
 from lakehouse_domains.defs.sensors import stream_problem
 from lakehouse_resources.alerts import root_cause
+from lakehouse_resources.databricks import databricks_client_from_settings
 from lakehouse_resources.settings import LakehouseSettings, get_settings
 from lakehouse_standins.databricks import DatabricksStandin
 from lakehouse_standins.databricks.sample import write_sample_warehouse
 
+STREAM_JOB_KEY = "template_domain_template_source_staging_low_latency_stream_join_simple"
 STREAM = dg.AssetKey(["template_domain", "template_domain_template_source_staging_impression_clicks"])
 BASE = dg.AssetKey(["finance", "finance_erp_base_postings"])
 RAW = dg.AssetKey(["finance", "finance_erp_raw_postings"])
@@ -114,3 +119,31 @@ def test_a_job_that_is_not_deployed_fails_the_step_naming_it_and_the_deploy_comm
         in message
     )
     assert "lakehouse bundle deploy --target local" in message
+
+
+def test_the_stream_state_sensor_alerts_when_the_continuous_job_has_no_active_run(
+    local_settings: LakehouseSettings, empty_standin: DatabricksStandin, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = databricks_client_from_settings(local_settings)
+    deploy(
+        client.workspace_client(),
+        build_resources(local_settings.root / "databricks", "local"),
+        bundle="lakehouse",
+        target="local",
+    )
+    defs = build_domains_defs(local_settings)
+    sensor = defs.resolve_sensor_def(f"{STREAM_JOB_KEY}_stream_state")
+    # Off outside production: a local continuous job is deployed paused.
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
+    with dg.build_sensor_context(resources={"databricks_workspace": client}) as context:
+        result = sensor(context)
+    assert isinstance(result, dg.SkipReason)
+    assert "alerted - no active run" in (result.skip_message or "")
+    assert f"{STREAM_JOB_KEY}_local" in caplog.text
+
+
+def test_bundle_deploy_needs_a_running_standin(
+    local_settings: LakehouseSettings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bundle", "deploy", "--target", "local"]) == 1
+    assert "No Databricks stand-in answers" in capsys.readouterr().err

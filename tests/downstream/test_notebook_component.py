@@ -7,6 +7,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from lakehouse_downstream.components import DatabricksNotebookJobs
+from lakehouse_downstream.defs.analytics.customer_tiers import CUSTOMER_TIER_SUMMARY
 from lakehouse_downstream.defs.build import NOTEBOOK_JOBS, build_downstream_defs
 from lakehouse_resources.settings import DatabricksCompute, LakehouseSettings, get_settings
 from lakehouse_standins.databricks.sample import write_sample_warehouse
@@ -17,7 +18,9 @@ from testsupport import REPO
 def test_declared_jobs_follow_the_naming_policy_and_carry_their_policies() -> None:
     jobs = DatabricksNotebookJobs.from_yaml_file(NOTEBOOK_JOBS).jobs
     assert {job.compute for job in jobs} >= {DatabricksCompute.SERVERLESS, DatabricksCompute.EXISTING_CLUSTER}
-    assets = DatabricksNotebookJobs.from_yaml_file(NOTEBOOK_JOBS).definitions().assets or []
+    assets = (
+        DatabricksNotebookJobs.from_yaml_file(NOTEBOOK_JOBS).definitions(lambda t: f"cat.{t}").assets or []
+    )
     specs = {
         spec.key: spec for asset in assets if isinstance(asset, dg.AssetsDefinition) for spec in asset.specs
     }
@@ -30,7 +33,7 @@ def test_declared_jobs_follow_the_naming_policy_and_carry_their_policies() -> No
     assert len(specs) == len(jobs)
     for job in jobs:
         assert job.name == f"{job.domain}_{job.source}_{job.layer}_{job.asset}"
-        spec = specs[dg.AssetKey(job.name)]
+        spec = specs[dg.AssetKey([job.domain, job.name])]
         assert spec.freshness_policy is not None
         assert spec.automation_condition is not None
         assert {dep.asset_key.to_user_string() for dep in spec.deps} == set(job.deps)
@@ -51,7 +54,7 @@ def test_the_same_name_declared_twice_is_rejected(tmp_path: Path) -> None:
     twice = tmp_path / "defs.yaml"
     twice.write_text("attributes:\n  jobs:\n" + job + job)
     with pytest.raises(ValueError, match="a_b_gold_c"):
-        DatabricksNotebookJobs.from_yaml_file(twice).definitions()
+        DatabricksNotebookJobs.from_yaml_file(twice).definitions(str)
 
 
 @pytest.mark.slow
@@ -69,7 +72,7 @@ def test_declared_notebook_and_python_job_materialize_on_the_standin(
         settings = get_settings()
         defs = build_downstream_defs(settings)
         jobs = DatabricksNotebookJobs.from_yaml_file(NOTEBOOK_JOBS).jobs
-        selection = [dg.AssetKey(job.name) for job in jobs]
+        selection = [job.key for job in jobs] + [CUSTOMER_TIER_SUMMARY]
         result = dg.materialize(
             [a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition)],
             resources=dict(defs.resources or {}),
@@ -79,19 +82,41 @@ def test_declared_notebook_and_python_job_materialize_on_the_standin(
         submitted = [r.json() for r in standin.recorder.matching("POST", "/api/2.*/jobs/runs/submit")]
     assert result.success
     for event in result.get_asset_materialization_events():
+        if event.asset_key == CUSTOMER_TIER_SUMMARY:
+            continue
         metadata = event.materialization.metadata
         assert isinstance(metadata["databricks_run_url"], dg.UrlMetadataValue)
         assert metadata["databricks_run_url"].value.startswith(url)
     assert all(check.passed for check in result.get_asset_check_evaluations())
-    assert len(result.get_asset_check_evaluations()) == 2
+    assert len(result.get_asset_check_evaluations()) == len(jobs)
     # compute as declared: the notebook on serverless, the Python task on the existing cluster
     # (a serverless notebook task names no cluster at all; Databricks picks serverless compute)
     tasks = [body["tasks"][0] for body in submitted]
-    notebook = next(task for task in tasks if "notebook_task" in task)
+    notebook = next(
+        task for task in tasks if task.get("notebook_task", {}).get("notebook_path", "").endswith("value")
+    )
     python = next(task for task in tasks if "spark_python_task" in task)
     assert not {"existing_cluster_id", "new_cluster"} & set(notebook)
-    assert notebook["notebook_task"]["base_parameters"]["min_orders"] == "2"
+    widgets = notebook["notebook_task"]["base_parameters"]
+    assert widgets["min_orders"] == "2"
+    # table names are full names the local rule gives, never built by the notebook
+    assert widgets["customers_table"] == "spark_catalog.main_marts.customers"
+    assert (
+        "--fact_virtual_table=spark_catalog.main_raw.fact_virtual"
+        in python["spark_python_task"]["parameters"]
+    )
     assert python["existing_cluster_id"] == "standin-cluster"
+    # the Spark-written tiers table reached DuckDB through the bridge and its reader
+    [summary] = [
+        event.materialization
+        for event in result.get_asset_materialization_events()
+        if event.asset_key == CUSTOMER_TIER_SUMMARY
+    ]
+    assert summary.metadata["source_table"].value == "main_analytics.customer_tiers"
+    assert {key: summary.metadata[key].value for key in ("customers_bronze", "customers_silver")} == {
+        "customers_bronze": 1,
+        "customers_silver": 2,
+    }
 
 
 def test_loading_the_location_does_not_import_the_databricks_integration(

@@ -227,3 +227,17 @@ def test_local_keeps_the_seed_files_even_with_a_sql_server_url(
     ingestion = build_ingestion_defs(get_settings())
     assert "SQL_SERVER" not in connections(sling_of(ingestion))
     assert {k.to_user_string() for k in ingestion.resolve_asset_graph().materializable_asset_keys} == RAW_KEYS
+
+
+@pytest.mark.parametrize("env", PRODUCTION_ENVS)
+def test_the_transformation_location_loads_offline_or_names_the_prepare_step(
+    env: str, production_env: Settings, dbt_copy: Path, no_network: list[Any]
+) -> None:
+    """Loading never calls dbt Cloud: without a prepared state it says which deploy step writes it."""
+    from lakehouse_transformation.defs.build import build_transformation_defs
+    from lakehouse_transformation.defs.dbt_cloud.workspace import DbtCloudStateError
+
+    settings = production_env(env)
+    with pytest.raises(DbtCloudStateError, match=r"`uv run lakehouse dbt-cloud prepare`"):
+        build_transformation_defs(settings)
+    assert no_network == [], "loading opened a connection"

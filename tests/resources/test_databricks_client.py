@@ -40,7 +40,7 @@ def standin(
     with DatabricksStandin(
         tmp_path / "standin",
         warehouse,
-        code_roots=[NOTEBOOKS],
+        code_roots=[NOTEBOOKS, tmp_path / "code"],
         wheel_entries=entries,
         spark_remote=spark_remote,
     ) as s:
@@ -100,23 +100,28 @@ def step_error(result: dg.ExecuteInProcessResult) -> str:
 
 
 def notebook_file(tmp_path: Path, name: str, body: str) -> str:
-    path = tmp_path / f"{name}.py"
+    """A notebook in the stand-in's workspace (its code roots), as a deployed file would be."""
+    path = tmp_path / "code" / f"{name}.py"
+    path.parent.mkdir(exist_ok=True)
     path.write_text("# Databricks notebook source\n" + textwrap.dedent(body))
     return str(path)
 
 
 ENV = {"LAKEHOUSE_SEGMENT": "vip"}
+# Full table names as the orchestrator passes them locally (the stand-in bridges the warehouse).
+CUSTOMERS = {"customers_table": "spark_catalog.main_marts.customers"}
+EVENTS = {"fact_virtual_table": "spark_catalog.main_raw.fact_virtual", "min_quantity": "2"}
 TASKS = {
     "notebook": (
-        DatabricksTaskSpec.notebook("customer_value", parameters={"min_orders": "2"}, env=ENV),
+        DatabricksTaskSpec.notebook("customer_value", parameters={**CUSTOMERS, "min_orders": "2"}, env=ENV),
         CUSTOMER_CHECK,
     ),
     "spark_python": (
-        DatabricksTaskSpec.python_file("fact_virtual_revenue.py", parameters={"min_quantity": "2"}, env=ENV),
+        DatabricksTaskSpec.python_file("fact_virtual_revenue.py", parameters=EVENTS, env=ENV),
         REVENUE_CHECK,
     ),
     "python_wheel": (
-        DatabricksTaskSpec.wheel(*WHEEL_ENTRY, parameters={"min_quantity": "2"}, env=ENV),
+        DatabricksTaskSpec.wheel(*WHEEL_ENTRY, parameters=EVENTS, env=ENV),
         REVENUE_CHECK,
     ),
 }
@@ -176,18 +181,16 @@ def test_a_failing_notebook_fails_the_step_with_the_databricks_message(standin, 
     assert "ValueError: orders feed is stale" in error
 
 
-def test_a_missing_table_degrades_to_a_failed_check(standin, tmp_path) -> None:
-    import duckdb
+def test_a_missing_table_fails_the_step_with_spark_s_error_and_the_next_run_succeeds(standin) -> None:
+    missing = {"customers_table": "spark_catalog.main_marts.no_such_customers"}
+    failed = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=missing))
+    succeeded = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as con:
-        con.execute("drop table marts.customers")
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
-
-    assert result.success
-    [materialization] = result.asset_materializations_for_node("remote")
-    assert materialization.metadata["status"].value == "source table missing"
-    [evaluation] = result.get_asset_check_evaluations()
-    assert not evaluation.passed
+    assert not failed.success
+    error = step_error(failed)
+    assert "TABLE_OR_VIEW_NOT_FOUND" in error
+    assert "`main_marts`.`no_such_customers`" in error
+    assert succeeded.success
 
 
 def wait_for_running_child(standin: DatabricksStandin) -> int:
@@ -223,7 +226,9 @@ def test_terminating_the_dagster_run_cancels_databricks_and_fails_the_step(stand
     interrupter = threading.Thread(target=interrupt_when_running, daemon=True)
     interrupter.start()
     # A bounded run: should the interrupt never come, the step ends by timeout, not after an hour.
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", timeout_seconds=60))
+    result = materialize(
+        standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS, timeout_seconds=60)
+    )
     interrupter.join(5)
 
     assert errors == [], f"the interrupting thread failed: {errors}"
@@ -240,7 +245,9 @@ def test_terminating_the_dagster_run_cancels_databricks_and_fails_the_step(stand
 
 def test_a_run_longer_than_its_timeout_is_cancelled_and_fails(standin) -> None:
     standin.script_run(RunFault.HANG)
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", timeout_seconds=1.5))
+    result = materialize(
+        standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS, timeout_seconds=1.5)
+    )
 
     assert not result.success
     assert "did not finish within 1.5 s" in step_error(result)
@@ -256,7 +263,7 @@ def test_429_and_503_are_retried(standin) -> None:
         Fault("POST", "/api/2.2/jobs/runs/submit", status=503, times=2, retry_after=0.1)
     )
     standin.recorder.add_fault(Fault("GET", "/api/2.2/jobs/runs/get", status=429, times=2, retry_after=0.1))
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
     assert result.success
     statuses = [r.status for r in standin.recorder.requests if "/jobs/runs/" in r.path]
@@ -268,7 +275,7 @@ def test_429_and_503_are_retried(standin) -> None:
 def test_slow_api_responses_are_waited_for(standin) -> None:
     slow_get = standin.recorder.add_fault(Fault("GET", "/api/2.2/jobs/runs/get", delay_seconds=0.5, times=3))
     slow_put = standin.recorder.add_fault(Fault("PUT", "/api/2.0/fs/files/*", delay_seconds=0.5))
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
     assert result.success
     assert (slow_get.hits, slow_put.hits) == (3, 1), "the delays were not all injected"
@@ -276,7 +283,7 @@ def test_slow_api_responses_are_waited_for(standin) -> None:
 
 def test_a_500_while_reading_the_run_is_retried_and_the_run_succeeds(standin) -> None:
     flaky = standin.recorder.add_fault(Fault("GET", "/api/2.2/jobs/runs/get", status=500, times=2))
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
     assert result.success
     assert flaky.hits == 2
@@ -295,7 +302,7 @@ def test_a_wrong_request_while_reading_the_run_fails_at_once(standin) -> None:
             body={"error_code": "INVALID_PARAMETER_VALUE", "message": "run_id is invalid"},
         )
     )
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
     assert not result.success
     assert "InvalidParameterValue: run_id is invalid" in step_error(result)
@@ -334,7 +341,7 @@ def test_a_notebooks_printed_output_reaches_the_dagster_logs(standin, tmp_path) 
 
 def test_a_persistent_500_fails_with_a_clear_error(standin) -> None:
     standin.recorder.add_fault(Fault("POST", "/api/2.2/jobs/runs/submit", status=500, times=1000))
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
     assert not result.success
     assert "Databricks API request failed (submit the run): InternalError" in step_error(result)
@@ -355,7 +362,7 @@ def test_an_unknown_volume_fails_with_a_clear_error(standin) -> None:
 
 def test_lost_message_files_fail_the_step(standin) -> None:
     standin.script_run(RunFault.LOSE_MESSAGES)
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
     assert not result.success
     assert "Pipes messages never arrived" in step_error(result)
@@ -363,7 +370,7 @@ def test_lost_message_files_fail_the_step(standin) -> None:
 
 def test_a_failed_cluster_start_fails_the_step(standin) -> None:
     standin.script_run(RunFault.FAIL)
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
     assert not result.success
     assert "the cluster could not be started" in step_error(result)
@@ -407,7 +414,7 @@ def test_an_unreachable_workspace_fails_naming_the_host_within_the_retry_budget(
 def test_an_empty_databricks_token_still_reaches_the_standin(standin, monkeypatch) -> None:
     # dagster_databricks sets DATABRICKS_TOKEN="" on import when it is unset.
     monkeypatch.setenv("DATABRICKS_TOKEN", "")
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value"))
+    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
 
     assert result.success
 

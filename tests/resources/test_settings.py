@@ -135,3 +135,16 @@ def test_production_dbt_cloud_target_names_what_is_missing(clean_env: pytest.Mon
         SettingsError, match="needs DBT_CLOUD_TOKEN, DBT_CLOUD_PROJECT_ID, DBT_CLOUD_ENVIRONMENT_ID"
     ):
         get_settings().dbt_cloud_target()
+
+
+def test_the_cli_reports_a_bad_port_in_one_line_and_exits_2(
+    clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lakehouse_cli.main import main
+
+    clean_env.setenv("LAKEHOUSE_DATABRICKS_STANDIN_PORT", "70000")
+    assert main(["pipeline"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "Invalid Lakehouse settings: LAKEHOUSE_DATABRICKS_STANDIN_PORT: Input should be less than or equal to 65535"
+    )

@@ -1,6 +1,7 @@
 """The Databricks stand-in through the real databricks-sdk: runs, cancel, timeouts, Files API, clusters."""
 
 import io
+import json
 import os
 import textwrap
 import time
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+import duckdb
 import httpx
 import pytest
 from databricks.sdk import WorkspaceClient
@@ -22,6 +24,8 @@ from databricks.sdk.errors import (
 from databricks.sdk.service import compute, jobs
 from lakehouse_standins.databricks import DEFAULT_CLUSTER_ID, DatabricksStandin, RunFault
 from lakehouse_standins.databricks.sample import write_sample_warehouse
+from pyspark.errors.exceptions.connect import SparkConnectException
+from pyspark.sql import SparkSession
 
 VOLUME = "/Volumes/main/lakehouse/pipes"
 
@@ -60,7 +64,8 @@ class Finished(NamedTuple):
 
 
 def wait_until_done(sdk: WorkspaceClient, run_id: int) -> Finished:
-    deadline = time.monotonic() + 60
+    # A hang guard, not a timing assertion: a loaded 2-core machine runs Spark slowly.
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         run = sdk.jobs.get_run(run_id)
         if run.state and run.state.life_cycle_state == jobs.RunLifeCycleState.TERMINATED:
@@ -101,24 +106,30 @@ def test_an_undefined_widget_raises_as_on_databricks(sdk, tmp_path) -> None:
     assert "InputWidgetNotDefined" in (sdk.jobs.get_run_output(done.run.run_id or 0).error_trace or "")
 
 
-def test_a_python_task_gets_argv_env_warehouse_and_volume_paths(standin, sdk, tmp_path) -> None:
+def test_a_python_task_gets_argv_its_own_spark_and_volume_paths_but_not_the_standin_env(
+    standin, sdk, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-of-the-orchestrator")
+    monkeypatch.setenv("LAKEHOUSE_ENV", "local")
     path = code(
         tmp_path,
         "probe",
         """
         import json, os, sys
-        import duckdb
-        with duckdb.connect(os.environ["LAKEHOUSE_DUCKDB_PATH"], read_only=True) as con:
-            customers = con.execute("select count(*) from marts.customers").fetchone()[0]
-        report = {"argv": sys.argv[1:], "flag": os.environ.get("FLAG"), "customers": customers}
+        from pyspark.sql import SparkSession
+        spark = SparkSession.builder.getOrCreate()
+        customers = spark.table(sys.argv[2]).count()
+        leaked = sorted(k for k in os.environ if k.startswith(("LAKEHOUSE_", "DATABRICKS_TOKEN")))
+        report = {"argv": sys.argv[1:], "flag": os.environ.get("FLAG"), "customers": customers, "leaked": leaked}
         with open("/Volumes/main/lakehouse/pipes/probe/report.json", "w") as f:
             json.dump(report, f)
         """,
     )
     sdk.files.create_directory(f"{VOLUME}/probe")
+    arguments = ["--table", "spark_catalog.main_marts.customers"]
     task = jobs.SubmitTask(
         task_key="probe",
-        spark_python_task=jobs.SparkPythonTask(python_file=path, parameters=["--day", "2024-01-01"]),
+        spark_python_task=jobs.SparkPythonTask(python_file=path, parameters=arguments),
         new_cluster=compute.ClusterSpec(spark_version="15.4.x-scala2.12", spark_env_vars={"FLAG": "on"}),
     )
     done = wait_until_done(sdk, submit(sdk, task))
@@ -126,8 +137,93 @@ def test_a_python_task_gets_argv_env_warehouse_and_volume_paths(standin, sdk, tm
     assert done.result == jobs.RunResultState.SUCCESS, done.message
     contents = sdk.files.download(f"{VOLUME}/probe/report.json").contents
     assert contents
-    report = contents.read()
-    assert report == b'{"argv": ["--day", "2024-01-01"], "flag": "on", "customers": 3}'
+    report = json.loads(contents.read())
+    assert report == {"argv": arguments, "flag": "on", "customers": 3, "leaked": []}
+
+
+def test_a_notebook_has_spark_display_and_fs_and_its_saved_table_reaches_duckdb(
+    standin, sdk, tmp_path
+) -> None:
+    path = code(
+        tmp_path,
+        "tiers",
+        """
+        source, target = dbutils.widgets.get("source"), dbutils.widgets.get("target")
+        spark.sql(f"create schema if not exists {target.rsplit('.', 1)[0]}")
+        tiers = spark.table(source).selectExpr("customer_id", "customer_lifetime_value >= 30 as valuable")
+        display(tiers)
+        tiers.write.mode("overwrite").saveAsTable(target)
+        dbutils.fs.put("/Volumes/main/lakehouse/pipes/tiers/done.txt", target, overwrite=True)
+        dbutils.notebook.exit(str([f.name for f in dbutils.fs.ls("/Volumes/main/lakehouse/pipes/tiers")]))
+        """,
+    )
+    target = "spark_catalog.main_standin_test.customer_tiers"
+    task = notebook_task(path, source="spark_catalog.main_marts.customers", target=target)
+    done = wait_until_done(sdk, submit(sdk, task))
+
+    assert done.result == jobs.RunResultState.SUCCESS, done.message
+    output = sdk.jobs.get_run_output(done.run.run_id or 0)
+    assert output.notebook_output
+    assert output.notebook_output.result == "['done.txt']"
+    assert "valuable" in (output.logs or "")
+    with duckdb.connect(str(standin.warehouse_path), read_only=True) as con:
+        rows = con.execute("select * from main_standin_test.customer_tiers order by 1").fetchall()
+    assert rows == [(1, True), (2, False), (3, True)]
+
+
+def test_a_spark_analysis_error_fails_the_run_with_its_error_class_and_spark_survives(sdk, tmp_path) -> None:
+    path = code(tmp_path, "reader", 'spark.table(dbutils.widgets.get("table")).count()\n')
+
+    missing = "spark_catalog.main_marts.no_such_table"
+    failed = wait_until_done(sdk, submit(sdk, notebook_task(path, table=missing)))
+    succeeded = wait_until_done(
+        sdk, submit(sdk, notebook_task(path, table="spark_catalog.main_marts.customers"))
+    )
+
+    assert failed.result == jobs.RunResultState.FAILED
+    output = sdk.jobs.get_run_output(failed.run.run_id or 0)
+    assert output.error
+    assert "[TABLE_OR_VIEW_NOT_FOUND]" in output.error
+    assert "`main_marts`.`no_such_table`" in output.error
+    assert "JVM stacktrace" not in output.error
+    assert "reader.py" in (output.error_trace or "")
+    assert succeeded.result == jobs.RunResultState.SUCCESS, succeeded.message
+
+
+def test_a_file_outside_the_workspace_is_refused_as_unknown(sdk, tmp_path) -> None:
+    outside = tmp_path / "outside.py"
+    outside.write_text("print('must not run')\n")
+
+    done = wait_until_done(sdk, submit(sdk, notebook_task(str(outside))))
+
+    assert done.result == jobs.RunResultState.FAILED
+    assert f"Unable to access the notebook or file {outside}" in done.message
+
+
+def test_cancel_releases_the_task_s_spark_session(standin, sdk, tmp_path) -> None:
+    remote_file = tmp_path / "remote.txt"
+    path = code(
+        tmp_path,
+        "long_query",
+        f"""
+        import os
+        open({str(remote_file)!r}, "w").write(os.environ["SPARK_REMOTE"])
+        spark.sql("select count(*) from range(1000000000000)").collect()
+        """,
+    )
+    run_id = submit(sdk, notebook_task(path))
+    deadline = time.monotonic() + 60
+    while not remote_file.exists() or not remote_file.read_text():
+        assert time.monotonic() < deadline, "the notebook never started"
+        time.sleep(0.05)
+
+    sdk.jobs.cancel_run(run_id)
+    done = wait_until_done(sdk, run_id)
+
+    assert done.result == jobs.RunResultState.CANCELED
+    session = SparkSession.builder.remote(remote_file.read_text()).create()
+    with pytest.raises(SparkConnectException, match="SESSION_CLOSED"):
+        session.range(1).count()
 
 
 def test_cancel_kills_the_whole_process_group(standin, sdk, tmp_path) -> None:
@@ -317,10 +413,33 @@ def test_the_run_link_opens_a_page_with_state_output_and_stdout(standin, sdk, tm
 
     assert home.status_code == 200
     assert pattern
-    assert re.match(pattern.group(1).replace("\\/", "/"), f"#{url.fragment}")
+    follows = pattern.group(1).replace("\\/", "/")
+    assert re.match(follows, f"#{url.fragment}")
+    assert re.match(follows, "#job/7001/run/900001"), "a deployed job's run link is followed too"
     assert f"/standin/runs/{done.run.run_id}" in home.text
     assert page.status_code == 200
     assert "TERMINATED SUCCESS" in page.text
     assert "the result" in page.text
     assert "hello from stdout" in page.text
     assert httpx.get(f"{standin.url}/standin/runs/999999").status_code == 404
+
+
+def test_a_deployed_jobs_run_link_opens_its_page_and_its_tasks(standin, sdk, tmp_path) -> None:
+    path = code(tmp_path, "deployed", 'print("printed by the job task")\n')
+    task = jobs.Task(
+        task_key="only",
+        existing_cluster_id=DEFAULT_CLUSTER_ID,
+        spark_python_task=jobs.SparkPythonTask(python_file=path),
+    )
+    job_id = sdk.jobs.create(name="page", tasks=[task]).job_id or 0
+    done = wait_until_done(sdk, sdk.jobs.run_now(job_id).bind()["run_id"])
+    [task_run] = done.run.tasks or []
+
+    job_page = httpx.get(f"{standin.url}/standin/runs/{done.run.run_id}")
+    task_page = httpx.get(f"{standin.url}/standin/runs/{task_run.run_id}")
+
+    assert done.result == jobs.RunResultState.SUCCESS, done.message
+    assert f"#job/{job_id}/run/{done.run.run_id}" in (done.run.run_page_url or "")
+    assert "TERMINATED SUCCESS" in job_page.text
+    assert f"/standin/runs/{task_run.run_id}" in job_page.text
+    assert "printed by the job task" in task_page.text

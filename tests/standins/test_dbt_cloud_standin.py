@@ -210,7 +210,7 @@ def test_jobs_and_runs_survive_a_restart(tmp_path: Path) -> None:
 def test_only_the_last_runs_keep_their_folders(tmp_path: Path) -> None:
     warehouse = tmp_path / "warehouse.duckdb"
     config = StandinConfig(
-        project_dir=KAIZEN_WARS_DIR, work_dir=tmp_path / "standin", duckdb_path=warehouse, keep_runs=2
+        project_dir=KAIZEN_WARS_DIR, work_dir=tmp_path / "standin", duckdb_path=warehouse, keep_runs=1
     )
     with DbtCloudStandin(config) as standin:
         client = DbtCloudWorkspaceClient(

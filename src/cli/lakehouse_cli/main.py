@@ -32,6 +32,7 @@ def _pipeline(args: argparse.Namespace) -> int:
     from lakehouse_cli.progress import output_to_log
 
     settings = get_settings()
+    _require_java(settings)
     selection = dg.AssetSelection.from_string(args.select) if args.select else None
     log_path = settings.state_dir / "logs" / f"pipeline-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,10 +72,19 @@ def _pipeline(args: argparse.Namespace) -> int:
     return 0 if summary.success else 1
 
 
+def _require_java(settings: LakehouseSettings) -> None:
+    """The Databricks stand-in runs Spark: without Java, say what to install before anything starts."""
+    if settings.uses_databricks_standin:
+        from lakehouse_standins.databricks.spark_runtime import require_java
+
+        require_java()
+
+
 def _dev(args: argparse.Namespace) -> int:
     from lakehouse_standins.shared import port_free, shared_standins
 
     settings = get_settings()
+    _require_java(settings)
     if not port_free(settings.dagster_port):
         # Before anything starts: a second `task dev` leaves nothing behind.
         print(
@@ -205,9 +215,11 @@ def main(argv: list[str] | None = None) -> int:
 
     add_bundle_commands(commands)
     args = parser.parse_args(argv)
+    from lakehouse_standins.databricks.spark_runtime import SparkUnavailable
+
     try:
         return int(args.func(args))
-    except SettingsError as err:
+    except (SettingsError, SparkUnavailable) as err:
         print(err, file=sys.stderr)
         return 2
 

@@ -23,6 +23,7 @@ import dagster as dg
 from dagster._core.utils import make_new_run_id
 from lakehouse_resources.settings import LakehouseSettings
 
+from lakehouse_cli.pool_wait import sleep_between_claim_checks
 from lakehouse_cli.progress import StepProgress, error_text, event_line
 from lakehouse_cli.stale_runs import reclaim_dead_runs
 
@@ -162,6 +163,7 @@ def execute_pipeline(
     verbose: bool = False,
 ) -> PipelineResult:
     """Run `job` in process on a worker thread, watched: see the module's docstring."""
+    sleep_between_claim_checks()
     run_id = make_new_run_id()
     progress = StepProgress(say)
 

@@ -167,6 +167,20 @@ def duplicate_key_sql(relation: str, key: Sequence[str]) -> str:
     return f"select {names} from {relation} group by {names} having count(*) > 1 limit 1"
 
 
+def check_shrink(path: Path, table: str, rows: int, previous: int | None, max_shrink: float | None) -> None:
+    """Refuse a file that would empty `table`, or remove more than `max_shrink` of its rows."""
+    if max_shrink is None or not previous:
+        return
+    if rows == 0 or rows < previous * (1 - max_shrink):
+        raise CsvContractError(
+            path,
+            None,
+            f"{rows} rows would replace the {previous} rows of {table}, a drop of"
+            f" {1 - rows / previous:.0%} (more than {max_shrink:.0%} is refused, and so is an empty"
+            " file); the table is unchanged. If the file is right, load it with allow_shrink: true.",
+        )
+
+
 def check_csv(path: Path, columns: Mapping[str, str], key: Sequence[str] = ()) -> int:
     """Return the file's row count, or raise CsvContractError naming the file and line."""
     check_header(path, columns)

@@ -28,6 +28,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lakehouse_resources.paths import repo_root
+from lakehouse_resources.platform.catalog import local_rule, table_name
 
 
 class Environment(StrEnum):
@@ -292,6 +293,13 @@ class LakehouseSettings(BaseSettings):
     def dbt_schema(self) -> str:
         """The dbt target schema on Databricks (models with a custom schema use it verbatim)."""
         return self.dbt_schema_override or "jaffle_shop"
+
+    def table_name(self, schema_table: str) -> str:
+        """The full name Databricks code gets for `<schema>.<table>` in this environment's catalog:
+        `dev_catalog.marts.customers` on a workspace, `spark_catalog.main_marts.customers` locally
+        (the local target's rule, `lakehouse_resources.platform.catalog`)."""
+        schema, _, table = schema_table.partition(".")
+        return table_name(self.catalog, schema, table, rule=local_rule(self.root) if self.is_local else None)
 
     # --- Databricks ------------------------------------------------------------------------
     @property

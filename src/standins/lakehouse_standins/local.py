@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from lakehouse_resources.settings import LOCAL_STANDIN_CLUSTER_ID, LakehouseSettings
 
 from lakehouse_standins.databricks import DEFAULT_VOLUME, DatabricksStandin
+from lakehouse_standins.databricks.spark_runtime import require_java
 from lakehouse_standins.dbt_cloud import DbtCloudStandin, StandinConfig
 
 
@@ -61,6 +62,7 @@ def databricks_standin(
         known_volumes=sorted({DEFAULT_VOLUME, volume, *bundle_volumes(settings)}),
         spark_dir=settings.state_dir / "spark",
         spark_remote=spark_remote,
+        catalog=settings.catalog,
     )
 
 
@@ -90,6 +92,7 @@ def local_standins(settings: LakehouseSettings) -> Iterator[LocalStandins]:
         # server to share, never a port that merely answers.
         wants_databricks = settings.uses_databricks_standin
         if wants_databricks:
+            require_java()  # before anything starts: one line naming what to install
             stack.enter_context(databricks_standin(settings, settings.databricks_standin_port))
             started.append("databricks")
         wants_dbt_cloud = settings.uses_dbt_cloud_standin

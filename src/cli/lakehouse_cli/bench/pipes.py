@@ -21,7 +21,28 @@ with open_dagster_pipes(context_loader=PipesUnityCatalogVolumesContextLoader(),
 """
 
 
-def run(work: Path, repeat: int) -> dict[str, object]:
+SPARK_NOOP_NOTEBOOK = """# Databricks notebook source
+from dagster_pipes import (PipesDatabricksNotebookWidgetsParamsLoader,
+    PipesUnityCatalogVolumesContextLoader, PipesUnityCatalogVolumesMessageWriter, open_dagster_pipes)
+with open_dagster_pipes(context_loader=PipesUnityCatalogVolumesContextLoader(),
+        message_writer=PipesUnityCatalogVolumesMessageWriter(),
+        params_loader=PipesDatabricksNotebookWidgetsParamsLoader(dbutils.widgets)) as pipes:
+    rows = spark.sql("select 1 as one").collect()
+    pipes.report_asset_materialization(metadata={"status": "ok", "rows": len(rows)})
+"""
+
+
+def resident_mib(pid: int) -> float:
+    """Resident set size of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run(work: Path, repeat: int) -> dict[str, dict[str, object]]:
+    """`pipes_noop_notebook` (Pipes only) and `pipes_spark_notebook` (a no-op Spark query, with the
+    cold first task, the stand-in's and Spark's resident memory and the bridge's cost)."""
     import dagster as dg
     from lakehouse_resources.databricks import (
         DatabricksTaskSpec,
@@ -30,6 +51,7 @@ def run(work: Path, repeat: int) -> dict[str, object]:
     )
     from lakehouse_resources.settings import get_settings
     from lakehouse_standins.databricks import DatabricksStandin
+    from lakehouse_standins.databricks.bridge import WarehouseBridge
     from lakehouse_standins.databricks.sample import write_sample_warehouse
 
     for name in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CONFIG_PROFILE"):
@@ -37,32 +59,67 @@ def run(work: Path, repeat: int) -> dict[str, object]:
     code = work / "notebooks"
     code.mkdir(parents=True, exist_ok=True)
     (code / "noop.py").write_text(NOOP_NOTEBOOK)
+    (code / "spark_noop.py").write_text(SPARK_NOOP_NOTEBOOK)
     warehouse = write_sample_warehouse(work / "pipes_warehouse.duckdb")
-    task = DatabricksTaskSpec.notebook(str(code / "noop.py"))
 
-    @dg.asset(name="noop")
-    def noop(context: dg.AssetExecutionContext, databricks: LakehouseDatabricksClient):
-        yield from databricks.run(context=context, task=task).get_results()
+    def asset(name: str) -> dg.AssetsDefinition:
+        task = DatabricksTaskSpec.notebook(str(code / f"{name}.py"))
 
-    round_trip: list[float] = []
-    run_time: list[float] = []
-    with DatabricksStandin(work / "standin", warehouse, code_roots=[code]) as standin:
+        @dg.asset(name=name)
+        def _asset(context: dg.AssetExecutionContext, databricks: LakehouseDatabricksClient):
+            yield from databricks.run(context=context, task=task).get_results()
+
+        return _asset
+
+    results: dict[str, dict[str, object]] = {}
+    with DatabricksStandin(
+        work / "standin", warehouse, code_roots=[code], spark_dir=work / "spark"
+    ) as standin:
         settings = get_settings(databricks_standin_port=int(standin.url.rsplit(":", 1)[1]))
-        client = databricks_client_from_settings(settings)
-        for _ in range(repeat + 1):
-            seconds = timed(lambda: dg.materialize([noop], resources={"databricks": client}))
-            last = standin.runs[-1]
-            round_trip.append(seconds)
-            run_time.append((last.end_time - last.start_time) / 1000)
-    round_trip, run_time = round_trip[1:], run_time[1:]  # the first run imports and warms up
+        client = databricks_client_from_settings(settings, token=standin.token, token_file=None)
+
+        def measure(notebook: dg.AssetsDefinition) -> tuple[list[float], list[float]]:
+            round_trip, run_time = [], []
+            for _ in range(repeat + 1):
+                seconds = timed(lambda: dg.materialize([notebook], resources={"databricks": client}))
+                last = standin.runs[-1]
+                round_trip.append(seconds)
+                run_time.append((last.end_time - last.start_time) / 1000)
+            return round_trip[1:], run_time[1:]  # the first run imports and warms up
+
+        # Spark starts in the background with the stand-in: the first task waits for it.
+        spark_noop = asset("spark_noop")
+        cold = timed(lambda: dg.materialize([spark_noop], resources={"databricks": client}))
+        results["pipes_spark_notebook"] = _summary(*measure(spark_noop), extra={"cold_first_task": [cold]})
+        results["pipes_noop_notebook"] = _summary(*measure(asset("noop")))
+        pid = standin.spark.pid
+        results["pipes_spark_notebook"]["memory_mib"] = {
+            "spark_jvm": resident_mib(pid) if pid else 0.0,
+            "standin_process": resident_mib(os.getpid()),
+        }
+        # The bridge's copy of the warehouse into Spark, and Spark's tables back as DuckDB views.
+        remote = standin.spark.remote()
+        bridge = WarehouseBridge(warehouse, work / "bridge")
+        first_copy = timed(lambda: bridge.to_spark(remote))
+        os.utime(warehouse)  # the warehouse changed (as after a dbt run): copy again, refresh in Spark
+        next_copy = timed(lambda: bridge.to_spark(remote))
+        to_duckdb = timed(lambda: bridge.to_duckdb(remote))
+        results["pipes_spark_notebook"]["bridge_seconds"] = {
+            "to_spark_first": first_copy,
+            "to_spark_after_a_change": next_copy,
+            "to_duckdb": to_duckdb,
+        }
+    return results
+
+
+def _summary(
+    round_trip: list[float], run_time: list[float], extra: dict[str, list[float]] | None = None
+) -> dict[str, object]:
     overhead = [trip - own for trip, own in zip(round_trip, run_time, strict=True)]
+    times = {"round_trip": round_trip, "standin_run": run_time, "overhead": overhead, **(extra or {})}
     return {
-        "times": {"round_trip": round_trip, "standin_run": run_time, "overhead": overhead},
+        "times": times,
         "baseline": "standin_run",
-        "medians": {
-            "round_trip": median(round_trip),
-            "standin_run": median(run_time),
-            "overhead": median(overhead),
-        },
+        "medians": {name: median(values) for name, values in times.items()},
         "ratios": {},
     }

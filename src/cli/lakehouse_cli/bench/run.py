@@ -65,7 +65,8 @@ def run_benchmarks(
         for target, result in defs_load.run(others, None, env, repeat).items():
             results[f"defs_{target}"] = _say(result)
     if "pipes" in only:
-        results["pipes_noop_notebook"] = _say(pipes.run(work, repeat))
+        for name, result in pipes.run(work, repeat).items():
+            results[name] = _say(result)
     if "dev" in only:
         results["dev_load"] = _say(dev_load.run(work, repeat))
     out = bench / ("results-tiny.json" if tiny else "results.json")

@@ -88,12 +88,16 @@ def spec_assets(spec: LoadedSpec, specs: SpecSet, target: BundleTarget) -> dg.As
         description=spec.spec.description,
         op_tags={"lakehouse/databricks_resource": spec.name.deployed(target.name)},
     )
-    def _run(context: dg.AssetExecutionContext, databricks: LakehouseDatabricksClient) -> Iterator[Any]:
+    def _run(
+        context: dg.AssetExecutionContext, databricks_workspace: LakehouseDatabricksClient
+    ) -> Iterator[Any]:
         from lakehouse_domains.defs.runs import run_job, run_pipeline
 
         if spec.kind == "jobs":
-            yield from run_job(context, databricks, spec, target, [s.key for s in asset_specs], checks)
+            yield from run_job(
+                context, databricks_workspace, spec, target, [s.key for s in asset_specs], checks
+            )
         else:
-            yield from run_pipeline(context, databricks, spec, target)
+            yield from run_pipeline(context, databricks_workspace, spec, target)
 
     return _run

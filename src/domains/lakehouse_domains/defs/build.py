@@ -36,6 +36,8 @@ def build_domains_defs(settings: LakehouseSettings) -> dg.Definitions:
     defs = dg.Definitions(
         assets=assets,
         sensors=sensors,
-        resources={"databricks": databricks_client_from_settings(settings)},
+        # Its own key: `task pipeline` merges every location, and two client objects never compare
+        # equal under one key (downstream's notebooks use `databricks`).
+        resources={"databricks_workspace": databricks_client_from_settings(settings)},
     )
     return apply_lakehouse_policy(defs, location="domains", settings=settings)

@@ -36,10 +36,12 @@ def stream_state_sensor(
         else dg.DefaultSensorStatus.STOPPED,
         description=f"Alerts when the continuous Databricks job {name} stops or its stream monitor alerts.",
     )
-    def _sensor(context: dg.SensorEvaluationContext, databricks: LakehouseDatabricksClient) -> dg.SkipReason:
+    def _sensor(
+        context: dg.SensorEvaluationContext, databricks_workspace: LakehouseDatabricksClient
+    ) -> dg.SkipReason:
         from lakehouse_resources.databricks.deployed import find_job
 
-        client = databricks.workspace_client()
+        client = databricks_workspace.workspace_client()
         job = find_job(client, name, target.name)
         runs = list(client.jobs.list_runs(job_id=job.job_id, limit=5))
         active = [r for r in runs if r.end_time in (None, 0)]

@@ -1,11 +1,14 @@
 """A component that turns YAML-declared Databricks notebook and Python jobs into assets.
 
-Each job becomes one asset named by the platform policy `{domain}_{source}_{layer}_{asset}`,
-run through the lakehouse Databricks Pipes client with its compute mode, task type, parameters,
-env, timeout, freshness policy and automation condition as declared.
+Each job becomes one asset keyed `[domain, "{domain}_{source}_{layer}_{asset}"]` (the platform
+policy's name whole, the domain as prefix), run through the lakehouse Databricks Pipes client with
+its compute mode, task type, parameters, env, timeout, freshness policy and automation condition as
+declared. `tables` maps a parameter to a `<schema>.<table>`; the job gets the full Unity Catalog name
+the settings give it in the current environment (`LakehouseSettings.table_name`), so the code never
+builds a table name itself.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -15,7 +18,7 @@ import yaml
 from lakehouse_resources.automation import any_deps_updated_condition, eager_condition, manual_condition
 from lakehouse_resources.databricks import DatabricksTaskSpec, LakehouseDatabricksClient
 from lakehouse_resources.pools import WAREHOUSE_POOL
-from lakehouse_resources.settings import DatabricksCompute
+from lakehouse_resources.settings import DatabricksCompute, get_settings
 from pydantic import ValidationError
 
 TaskTypeName = Literal["notebook", "spark_python", "python_wheel"]
@@ -33,6 +36,7 @@ class NotebookJob(dg.Model):
     entry_point: str | None = None
     compute: DatabricksCompute | None = None
     parameters: dict[str, str] = {}
+    tables: dict[str, str] = {}
     env: dict[str, str] = {}
     timeout_seconds: float | None = None
     deps: list[str] = []
@@ -45,9 +49,14 @@ class NotebookJob(dg.Model):
     def name(self) -> str:
         return f"{self.domain}_{self.source}_{self.layer}_{self.asset}"
 
-    def task(self) -> DatabricksTaskSpec:
+    @property
+    def key(self) -> dg.AssetKey:
+        return dg.AssetKey([self.domain, self.name])
+
+    def task(self, table_name: Callable[[str], str]) -> DatabricksTaskSpec:
+        tables = {parameter: table_name(table) for parameter, table in self.tables.items()}
         common: dict[str, Any] = {
-            "parameters": self.parameters,
+            "parameters": {**self.parameters, **tables},
             "env": self.env,
             "compute": self.compute,
             "timeout_seconds": self.timeout_seconds,
@@ -72,16 +81,16 @@ def automation_condition(name: AutomationName) -> dg.AutomationCondition:
     return eager_condition()
 
 
-def _notebook_asset(job: NotebookJob) -> dg.AssetsDefinition:
-    task = job.task()
+def _notebook_asset(job: NotebookJob, table_name: Callable[[str], str]) -> dg.AssetsDefinition:
+    task = job.task(table_name)
 
     @dg.asset(
-        name=job.name,
+        key=job.key,
         group_name=job.domain,
         deps=[dg.AssetKey.from_user_string(dep) for dep in job.deps],
         check_specs=[
             dg.AssetCheckSpec(
-                check, asset=job.name, description=f"Checked and reported by {job.path} through Pipes."
+                check, asset=job.key, description=f"Checked and reported by {job.path} through Pipes."
             )
             for check in job.checks
         ],
@@ -108,14 +117,15 @@ class DatabricksNotebookJobs(dg.Component, dg.Model, dg.Resolvable):
     jobs: list[NotebookJob]
 
     def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
-        return self.definitions()
+        return self.definitions(get_settings().table_name)
 
-    def definitions(self) -> dg.Definitions:
+    def definitions(self, table_name: Callable[[str], str]) -> dg.Definitions:
+        """`table_name` turns a job's `<schema>.<table>` into the name its code gets."""
         names = [job.name for job in self.jobs]
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise ValueError(f"Databricks jobs declared twice: {', '.join(duplicates)}")
-        return dg.Definitions(assets=[_notebook_asset(job) for job in self.jobs])
+        return dg.Definitions(assets=[_notebook_asset(job, table_name) for job in self.jobs])
 
     @classmethod
     def from_yaml_file(cls, path: Path) -> "DatabricksNotebookJobs":

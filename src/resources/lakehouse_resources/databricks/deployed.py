@@ -203,8 +203,15 @@ def run_job_with_pipes(
     run: jobs.Run | None = None
     with dg.open_pipes_session(context=context, context_injector=injector, message_reader=reader) as session:
         cli_args = session.get_bootstrap_cli_arguments()
-        python = next((t for t in tasks if t.spark_python_task), None)
+        pythons = [t for t in tasks if t.spark_python_task]
+        python = pythons[0] if len(pythons) == 1 else None
         body: dict[str, Any] = {"job_id": job.job_id, "idempotency_token": uuid.uuid4().hex}
+        if len(pythons) > 1:
+            # run-now's python_params replace every Python task's parameters with one list.
+            context.log.warning(
+                f"Databricks job {settings.name} has {len(pythons)} Python tasks: their parameters are"
+                " kept and Pipes reaches none of them (only the run link is reported)"
+            )
         if python is not None:
             params = _with_pipes(python, cli_args)
             for name, value in (python_params or {}).items():

@@ -12,6 +12,7 @@ from starlette.applications import Starlette
 
 from lakehouse_standins.databricks import deployed_jobs, jobs, pipelines, run_page, volumes
 from lakehouse_standins.databricks.auth import require_token
+from lakehouse_standins.databricks.bridge import WarehouseBridge
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
 from lakehouse_standins.databricks.spark_runtime import ExternalSpark, SparkRuntime, SparkServer
 from lakehouse_standins.databricks.tasks import TaskLauncher
@@ -30,6 +31,7 @@ class StandinState:
     spark: SparkServer
     deployed_jobs: deployed_jobs.DeployedJobs
     pipelines: pipelines.Pipelines
+    warehouse_path: Path
 
 
 def create_databricks_app(
@@ -43,21 +45,23 @@ def create_databricks_app(
     known_volumes: Iterable[str] = (DEFAULT_VOLUME,),
     wheel_entries: Mapping[str, Path] | None = None,
     spark: SparkServer | None = None,
+    catalog: str = "main",
 ) -> Starlette:
     """Jobs, Files (Volumes) and Clusters APIs; volumes are `catalog/schema/volume` names.
 
     Tasks run on `spark` (default: a server of its own under `<state_dir>/spark`, started with
-    the stand-in's handle)."""
+    the stand-in's handle). The DuckDB warehouse at `warehouse_path` and Spark see each other's
+    tables through the bridge (`bridge.py`), named by the local rule with `catalog`."""
     spark = spark or SparkRuntime(state_dir / "spark")
     vols = volumes.Volumes(state_dir / "volumes", list(known_volumes))
     launcher = TaskLauncher(
         code_roots=[Path(root) for root in code_roots],
-        warehouse_path=warehouse_path,
         volumes_root=vols.root,
         wheel_entries=dict(wheel_entries or {}),
     )
     runs_dir = state_dir / "runs"
-    job_api = jobs.Jobs(Executor(launcher, vols, spark), runs_dir, clusters)
+    bridge = WarehouseBridge(warehouse_path, state_dir / "bridge", catalog=catalog)
+    job_api = jobs.Jobs(Executor(launcher, vols, spark, bridge), runs_dir, clusters)
     # Deployed jobs and pipelines (what `databricks bundle deploy` creates); their runs/* routes
     # answer for job runs and hand one-time runs to the runs/submit routes.
     deployed = deployed_jobs.DeployedJobs(launcher, spark, runs_dir, set(clusters))
@@ -69,10 +73,10 @@ def create_databricks_app(
             *run_routes,
             *pipelines.routes(pipeline_api),
             *volumes.routes(vols),
-            *run_page.routes(job_api),
+            *run_page.routes(job_api, deployed),
         ]
     )
-    app.state.databricks = StandinState(job_api, vols, spark, deployed, pipeline_api)
+    app.state.databricks = StandinState(job_api, vols, spark, deployed, pipeline_api, warehouse_path)
     return with_recorder(require_token(app, token), recorder)
 
 
@@ -100,6 +104,7 @@ class DatabricksStandin:
         wheel_entries: Mapping[str, Path] | None = None,
         spark_dir: Path | None = None,
         spark_remote: str | None = None,
+        catalog: str = "main",
     ) -> None:
         self.recorder = recorder or Recorder()
         spark = (
@@ -117,6 +122,7 @@ class DatabricksStandin:
             known_volumes=known_volumes,
             wheel_entries=wheel_entries,
             spark=spark,
+            catalog=catalog,
         )
         self._state: StandinState = app.state.databricks
         self._server = BackgroundServer(app, port=port)
@@ -147,6 +153,10 @@ class DatabricksStandin:
     @property
     def volumes_root(self) -> Path:
         return self._state.volumes.root
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self._state.warehouse_path
 
     @property
     def spark(self) -> SparkServer:

@@ -1,4 +1,5 @@
-"""The page a run's `run_page_url` opens: `<host>/#job/runs/<id>`, as a workspace gives it.
+"""The page a run's `run_page_url` opens: `<host>/#job/runs/<id>` for a one-time run and
+`<host>/#job/<job>/run/<id>` for a deployed job's run (or task run), as a workspace gives them.
 
 A browser never sends the `#fragment`, so `/` serves a small page whose script follows the fragment
 to `/standin/runs/<id>`, a plain page with the run's state, output, error and stdout. Without a
@@ -16,11 +17,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from lakehouse_standins.databricks.deployed_jobs import DeployedJobs, JobRun, TaskRun
 from lakehouse_standins.databricks.jobs import Jobs
 from lakehouse_standins.databricks.runs import Run
 
 _FOLLOW_FRAGMENT = """<script>
-const match = /^#job\\/runs\\/(\\d+)/.exec(window.location.hash);
+const match = /^#job\\/(?:runs|\\d+\\/run)\\/(\\d+)/.exec(window.location.hash);
 if (match) window.location.replace("/standin/runs/" + match[1]);
 </script>"""
 
@@ -41,7 +43,7 @@ def _section(heading: str, text: Any) -> str:
     return f"<h2>{heading}</h2><pre>{html.escape(shown)}</pre>"
 
 
-def _state(run: Run) -> str:
+def _state(run: Run | JobRun | TaskRun) -> str:
     return f"{run.life_cycle_state} {run.result_state or ''}".strip()
 
 
@@ -60,7 +62,35 @@ def render_run(run: Run) -> HTMLResponse:
     return _page(f"Run {run.run_id}", body)
 
 
-def routes(jobs: Jobs) -> list[Route]:
+def _render_job_run(job_run: JobRun) -> HTMLResponse:
+    tasks = "".join(
+        f"<li><a href='/standin/runs/{task.run_id}'>{html.escape(task.key)}</a>:"
+        f" {html.escape(_state(task))} {html.escape(task.state_message)}</li>"
+        for task in job_run.tasks
+    )
+    body = (
+        f"<h1>Run {job_run.run_id} of job {job_run.job_id}: {html.escape(job_run.run_name)}</h1>"
+        f"<p>State: <b>{html.escape(_state(job_run))}</b>"
+        f" {html.escape(job_run.state_message)}</p><h2>Tasks</h2><ul>{tasks}</ul><p><a href='/'>All runs</a></p>"
+    )
+    return _page(f"Run {job_run.run_id}", body)
+
+
+def _render_task_run(job_run: JobRun, task: TaskRun) -> HTMLResponse:
+    output = task.outcome.output() if task.outcome else {}
+    body = (
+        f"<h1>Task {html.escape(task.key)} of run <a href='/standin/runs/{job_run.run_id}'>{job_run.run_id}</a></h1>"
+        f"<p>State: <b>{html.escape(_state(task))}</b>"
+        f" {html.escape(task.state_message)}</p>"
+        + _section("Result", (output.get("notebook_output") or {}).get("result"))
+        + _section("Error", output.get("error"))
+        + _section("Error trace", output.get("error_trace"))
+        + _section("Output (stdout)", output.get("logs"))
+    )
+    return _page(f"Task run {task.run_id}", body)
+
+
+def routes(jobs: Jobs, deployed: DeployedJobs | None = None) -> list[Route]:
     async def home(request: Request) -> HTMLResponse:
         rows = "".join(
             f"<li><a href='/standin/runs/{run.run_id}'>{run.run_id}</a> {html.escape(run.run_name)}:"
@@ -70,9 +100,13 @@ def routes(jobs: Jobs) -> list[Route]:
         return _page("Databricks stand-in", f"{_FOLLOW_FRAGMENT}<h1>Runs</h1><ul>{rows}</ul>")
 
     async def run_page(request: Request) -> HTMLResponse:
-        run = jobs.runs.get(request.path_params["run_id"])
-        if run is None:
-            return _page("Run not found", "<h1>Run not found</h1>", status=404)
-        return render_run(run)
+        run_id = request.path_params["run_id"]
+        if run := jobs.runs.get(run_id):
+            return render_run(run)
+        if deployed and (job_run := deployed.runs.get(run_id)):
+            return _render_job_run(job_run)
+        if deployed and (found := deployed.task_runs.get(run_id)):
+            return _render_task_run(*found)
+        return _page("Run not found", "<h1>Run not found</h1>", status=404)
 
     return [Route("/", home), Route("/standin/runs/{run_id:int}", run_page)]

@@ -15,7 +15,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from lakehouse_standins.databricks.spark_runtime import SparkServer, SparkUnavailable
+from lakehouse_resources.processes import start_child
+
+from lakehouse_standins.databricks.bridge import BridgeError, WarehouseBridge
+from lakehouse_standins.databricks.spark_runtime import (
+    SparkServer,
+    SparkUnavailable,
+    release_task_session,
+    task_remote,
+)
 from lakehouse_standins.databricks.tasks import LaunchError, TaskLauncher, messages_dirs
 from lakehouse_standins.databricks.volumes import Volumes
 
@@ -92,10 +100,13 @@ class Run:
 class Executor:
     """Runs each submitted run on its own thread, one task after the other, in child processes."""
 
-    def __init__(self, launcher: TaskLauncher, volumes: Volumes, spark: SparkServer) -> None:
+    def __init__(
+        self, launcher: TaskLauncher, volumes: Volumes, spark: SparkServer, bridge: WarehouseBridge
+    ) -> None:
         self.launcher = launcher
         self.volumes = volumes
         self.spark = spark
+        self.bridge = bridge
         self.threads: list[threading.Thread] = []
 
     def start(self, run: Run) -> None:
@@ -142,15 +153,36 @@ class Executor:
         run.life_cycle_state = "TERMINATED"
 
     def _run_task(self, run: Run, index: int, task: dict[str, Any], deadline: float | None) -> None:
-        result_path = run.folder / f"task-{index}-result.json"
         try:
-            spec, env = self.launcher.prepare(task, self.spark.remote())
+            remote = self.spark.remote()
+            self.bridge.to_spark(remote)
+            session = task_remote(remote)
+            spec, env = self.launcher.prepare(task, session)
         except LaunchError as exc:
             run.finish("FAILED", str(exc), exc.code)
             return
-        except SparkUnavailable as exc:
-            run.finish("FAILED", f"The cluster's Spark could not start: {exc}", "CLUSTER_ERROR")
+        except (SparkUnavailable, BridgeError) as exc:
+            run.finish("FAILED", f"The cluster could not start: {exc}", "CLUSTER_ERROR")
             return
+        try:
+            succeeded = self._run_child(run, index, spec, env, deadline)
+        finally:
+            # A killed task cannot release its Connect session itself: its queries would run on.
+            with contextlib.suppress(Exception):
+                release_task_session(session)
+        if succeeded:
+            try:
+                self.bridge.to_duckdb(remote)
+            except BridgeError as exc:
+                run.finish(
+                    "FAILED", f"The task's tables could not be shown to the warehouse: {exc}", "DRIVER_ERROR"
+                )
+
+    def _run_child(
+        self, run: Run, index: int, spec: dict[str, Any], env: dict[str, str], deadline: float | None
+    ) -> bool:
+        """Run the task's child process; True when it succeeded."""
+        result_path = run.folder / f"task-{index}-result.json"
         spec["result_path"] = str(result_path)
         spec_path = run.folder / f"task-{index}-spec.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
@@ -162,23 +194,26 @@ class Executor:
             open(run.folder / f"task-{index}-stderr.log", "wb") as stderr,
         ):
             # Its own session (and so process group): cancel kills everything the task started.
-            process = subprocess.Popen(command, env=env, stdout=stdout, stderr=stderr, start_new_session=True)
+            process = start_child(command, env=env, stdout=stdout, stderr=stderr)
             run.pid = process.pid
             stopped = self._wait(run, process, deadline)
         logs = (run.folder / f"task-{index}-stdout.log").read_text(errors="replace")
         run.output = {"logs": logs[-10_000:], "logs_truncated": len(logs) > 10_000}
         if stopped:
-            return
+            return False
         outcome = json.loads(result_path.read_text()) if result_path.exists() else None
         if outcome is None:
             message = f"The task process exited with code {process.returncode} before reporting a result."
             run.output.update(error=message)
             run.finish("FAILED", message, "DRIVER_ERROR")
-        elif outcome["status"] != "success":
+            return False
+        if outcome["status"] != "success":
             run.output.update(error=outcome["error"], error_trace=outcome["error_trace"])
             run.finish("FAILED", outcome["error"], "RUN_EXECUTION_ERROR")
-        elif outcome.get("result") is not None:
+            return False
+        if outcome.get("result") is not None:
             run.output["notebook_output"] = {"result": outcome["result"], "truncated": False}
+        return True
 
     def _wait(self, run: Run, process: subprocess.Popen[bytes], deadline: float | None) -> bool:
         """Wait for the child; on cancel or timeout kill its process group and say so."""

@@ -24,6 +24,7 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Protocol
 
@@ -52,7 +53,8 @@ def require_java(env: dict[str, str] | None = None) -> str:
     java = find_java(env)
     if java is None:
         raise SparkUnavailable(
-            f"Local Spark needs Java and none was found (JAVA_HOME, PATH): {INSTALL_JAVA_HINT}"
+            "The local Databricks stand-in runs Spark, which needs Java, and none was found "
+            f"(JAVA_HOME, PATH): {INSTALL_JAVA_HINT}"
         )
     return java
 
@@ -105,6 +107,9 @@ def server_command(spark_dir: Path, port: int) -> list[str]:
 class SparkServer(Protocol):
     """What the stand-in needs from a Spark: start it, its URL once up, stop it."""
 
+    @property
+    def pid(self) -> int | None: ...
+
     def start(self) -> None: ...
 
     def remote(self, timeout: float = ...) -> str: ...
@@ -117,6 +122,10 @@ class ExternalSpark:
 
     def __init__(self, url: str) -> None:
         self.url = url
+
+    @property
+    def pid(self) -> int | None:
+        return None  # not ours
 
     def start(self) -> None:
         pass
@@ -186,6 +195,7 @@ class SparkRuntime:
         try:
             self._process = self._launch()
             self._wait_until_listening(self._process)
+            self._warm_up()
         except SparkUnavailable as exc:
             self._error = exc
         finally:
@@ -221,6 +231,20 @@ class SparkRuntime:
                 raise SparkUnavailable(f"Local Spark did not start on {self.url} (log: {self.log_path})")
             time.sleep(0.2)
 
+    def _warm_up(self) -> None:
+        """Open the catalog once: the embedded metastore's first use takes seconds, and ready
+        should mean ready for a task, not for its first query."""
+        from pyspark.sql import SparkSession
+
+        try:
+            spark = SparkSession.builder.remote(self.url).create()
+            try:
+                spark.sql("show databases").collect()
+            finally:
+                spark.stop()
+        except Exception as exc:
+            raise SparkUnavailable(f"Local Spark on {self.url} does not answer queries: {exc}") from exc
+
     def _log_tail(self, lines: int = 15) -> str:
         try:
             text = self.log_path.read_text(errors="replace").splitlines()
@@ -234,3 +258,34 @@ class SparkRuntime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def task_remote(remote: str) -> str:
+    """A task's own Connect session on the server: released with `release_task_session` when the
+    task ends, however it ends (a killed client cannot release it itself)."""
+    return f"{remote}/;user_id=standin;session_id={uuid.uuid4()}"
+
+
+def release_task_session(remote: str) -> None:
+    """Interrupt whatever the task's session still runs and release it on the server."""
+    from pyspark.sql.connect.client import SparkConnectClient
+
+    port = int(remote.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+    if not _answers(port):
+        return
+    client = SparkConnectClient(remote, retry_policy={"max_retries": 2})
+    try:
+        client.interrupt_all()
+        # Releasing while an interrupted operation is still winding down fails with an illegal
+        # state (operation "Started"): retry until it has stopped.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.release_session()
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    finally:
+        client.close()

@@ -7,6 +7,7 @@ reads files directly, where `_child.py`'s mapping of `open()` does not reach.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import threading
@@ -17,7 +18,12 @@ from typing import Any
 
 from lakehouse_resources.processes import start_child, stop_group
 
-from lakehouse_standins.databricks.spark_runtime import SparkServer, SparkUnavailable
+from lakehouse_standins.databricks.spark_runtime import (
+    SparkServer,
+    SparkUnavailable,
+    release_task_session,
+    task_remote,
+)
 from lakehouse_standins.databricks.tasks import LaunchError, TaskLauncher
 
 CHILD = Path(__file__).with_name("_child.py")
@@ -67,7 +73,8 @@ def run_task(
 ) -> TaskOutcome:
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        spec, env = launcher.prepare(local_volume_paths(task, launcher.volumes_root), spark.remote())
+        session = task_remote(spark.remote())  # the task's own Connect session, released below
+        spec, env = launcher.prepare(local_volume_paths(task, launcher.volumes_root), session)
     except LaunchError as exc:
         return TaskOutcome("FAILED", str(exc), exc.code, error=str(exc))
     except SparkUnavailable as exc:
@@ -87,6 +94,8 @@ def run_task(
             elif deadline is not None and time.monotonic() > deadline:
                 stop_group(process)
                 stopped = TaskOutcome("TIMEDOUT", "Run timed out.", "CANCELED")
+    with contextlib.suppress(Exception):  # a killed task cannot release its session itself
+        release_task_session(session)
     logs = (folder / "stdout.log").read_text(errors="replace")
     if stopped:
         stopped.logs = logs

@@ -12,6 +12,8 @@ from typing import Any
 from dagster_pipes import DAGSTER_PIPES_MESSAGES_ENV_VAR, decode_param
 
 TASK_TYPES = ("notebook_task", "spark_python_task", "python_wheel_task")
+# The only variables of the stand-in's own environment a task inherits: what any machine has.
+_SYSTEM_VARIABLES = frozenset({"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "TMPDIR"})
 _MESSAGES_ARG = "--dagster-pipes-messages"
 
 
@@ -27,13 +29,13 @@ class LaunchError(Exception):
 class TaskLauncher:
     """Where task code lives locally and what every child process sees.
 
-    `code_roots` are searched for workspace paths (`/Workspace/.../notebooks/x` finds `<root>/x.py`);
-    an existing absolute local path is used as is. `wheel_entries` maps `package:entry_point` of a
-    python_wheel_task to the local file that stands in for that installed entry point.
+    `code_roots` are the workspace: a workspace path (`/Workspace/.../notebooks/x`) finds `<root>/x.py`,
+    and a local path is accepted only inside a root; anything else does not exist, as on Databricks.
+    `wheel_entries` maps `package:entry_point` of a python_wheel_task to the local file that stands
+    in for that installed entry point.
     """
 
     code_roots: list[Path]
-    warehouse_path: Path
     volumes_root: Path
     wheel_entries: Mapping[str, Path] = field(default_factory=dict)
 
@@ -57,27 +59,32 @@ class TaskLauncher:
             named = [f"--{k}={v}" for k, v in (wheel.get("named_parameters") or {}).items()]
             argv = [*named, *(wheel.get("parameters") or [])]
             spec = {"kind": "python", "path": str(self.wheel_entries[entry]), "argv": argv}
+        spec["volumes_root"] = str(self.volumes_root)
         return spec, self.environment(task, spark_remote)
 
     def resolve(self, workspace_path: str) -> Path:
         for prefix in ("file:", "dbfs:"):
             workspace_path = workspace_path.removeprefix(prefix)
+        parts = [part for part in Path(workspace_path).parts[1:] if part != ".."]
+        roots = [root.resolve() for root in self.code_roots]
         candidates = [Path(workspace_path)]
-        parts = Path(workspace_path).parts[1:]
-        for root in self.code_roots:
+        for root in roots:
             candidates += [root.joinpath(*parts[i:]) for i in range(len(parts))]
         for candidate in candidates:
             for path in (candidate, candidate.with_name(candidate.name + ".py")):
-                if path.is_file():
+                inside = any(path.resolve().is_relative_to(root) for root in roots)
+                if inside and path.is_file():
                     return path
         raise LaunchError(f"Unable to access the notebook or file {workspace_path}: it does not exist.")
 
     def environment(self, task: dict[str, Any], spark_remote: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DAGSTER_PIPES_")}
+        """What compute gives a task: a system's basics, the cluster's spark_env_vars, the Spark URL.
+
+        Nothing of the stand-in's own environment (cloud tokens, LAKEHOUSE_* settings) leaks in.
+        """
+        env = {k: v for k, v in os.environ.items() if k in _SYSTEM_VARIABLES}
         env.update((task.get("new_cluster") or {}).get("spark_env_vars") or {})
         env.update(
-            LAKEHOUSE_DUCKDB_PATH=str(self.warehouse_path),
-            LAKEHOUSE_STANDIN_VOLUMES_ROOT=str(self.volumes_root),
             DATABRICKS_RUNTIME_VERSION="standin",
             # How Connect clients find the server, as on serverless compute.
             SPARK_REMOTE=spark_remote,

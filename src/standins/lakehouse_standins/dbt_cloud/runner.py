@@ -207,4 +207,5 @@ class RunExecutor:
         with self.store.lock:
             run.status, run.status_message, run.finished_at = status, message, now()
             self.store.save()
-        self.store.prune_run_folders()
+            # Under the lock, so whoever sees this run finished also sees the old folders gone.
+            self.store.prune_run_folders()

@@ -3,7 +3,7 @@
 Both streams carry a watermark so the join's state stays bounded. A StreamingQueryListener logs
 one STREAM_MONITOR JSON line per micro-batch and STREAM_MONITOR_ALERT when a trigger is too slow or
 the query keeps falling behind (thresholds from the job's spec). Table names, thresholds and the
-time limit are job parameters; `--max_seconds=0` runs until the job is cancelled.
+bounds are job parameters; `--max_seconds=0 --max_batches=0` (production) runs until cancelled.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import contextlib
 import json
 import sys
 import threading
+import time
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
@@ -33,6 +34,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--max_trigger_execution_ms", type=int, default=45_000)
     parser.add_argument("--max_backlog_streak", type=int, default=6)
     parser.add_argument("--max_seconds", type=float, default=0)
+    parser.add_argument("--max_batches", type=int, default=0)
     return parser.parse_known_args(argv)[0]
 
 
@@ -113,6 +115,19 @@ class MonitorListener(StreamingQueryListener):
             return sorted({reason for a in self.assessments for reason in a.reasons})
 
 
+def run_bounded(query: Any, listener: MonitorListener, max_seconds: float, max_batches: int) -> None:
+    """Until the query ends, `max_seconds` pass or `max_batches` micro-batches were reported (0 = no
+    bound): production runs unbounded, a local run stops after a few batches, however slow the machine."""
+    if not max_batches:
+        query.awaitTermination(max_seconds or None)
+        return
+    deadline = time.monotonic() + max_seconds if max_seconds else None
+    while query.isActive and len(listener.assessments) < max_batches:
+        if deadline is not None and time.monotonic() > deadline:
+            return
+        time.sleep(0.5)
+
+
 def stop_listening(spark: SparkSession, listener: MonitorListener, wait_seconds: float = 120) -> None:
     """Remove the listener once the query's last events reached it.
 
@@ -166,7 +181,7 @@ def main(argv: list[str]) -> int:
             .toTable(args.staging_impression_clicks_table)
         )
         try:
-            query.awaitTermination(args.max_seconds or None)
+            run_bounded(query, listener, args.max_seconds, args.max_batches)
         finally:
             if query.isActive:
                 query.stop()

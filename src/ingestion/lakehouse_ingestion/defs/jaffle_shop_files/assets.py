@@ -14,10 +14,10 @@ import duckdb
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
 from lakehouse_resources.tables import table_name
-from pydantic import Field
 
 from lakehouse_ingestion.csv_contract import CsvContractError
 from lakehouse_ingestion.defs.jaffle_shop_files.duckdb_load import CsvStream, CsvTableLoader
+from lakehouse_ingestion.defs.jaffle_shop_files.load_config import LoadConfig
 from lakehouse_ingestion.defs.jaffle_shop_files.replication import (
     GROUP,
     file_path,
@@ -26,17 +26,6 @@ from lakehouse_ingestion.defs.jaffle_shop_files.replication import (
 )
 
 __all__ = ["build_jaffle_shop_files", "resolve_replication"]
-
-
-class LoadConfig(dg.Config):
-    # The YAML's full-refresh mode means "the table equals the file"; inserting only appended
-    # rows keeps that true, so a full reload is forced only on request.
-    full_refresh: bool = False
-    allow_shrink: bool = Field(
-        False,
-        description="Load a file even if it empties its table or removes more of its rows than"
-        " LAKEHOUSE_LOAD_MAX_SHRINK allows.",
-    )
 
 
 def build_jaffle_shop_files(settings: LakehouseSettings) -> dg.AssetsDefinition:

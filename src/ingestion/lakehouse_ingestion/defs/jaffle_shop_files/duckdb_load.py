@@ -28,8 +28,8 @@ from pathlib import Path
 import duckdb
 
 from lakehouse_ingestion.csv_contract import (
-    CsvContractError,
     check_header,
+    check_shrink,
     contract_error,
     duckdb_types,
     duplicate_key_error,
@@ -172,17 +172,8 @@ class CsvTableLoader:
             raise duplicate_key_error(stream.path, stream.columns, stream.key)
 
     def _check_shrink(self, stream: CsvStream, rows: int, max_shrink: float | None) -> None:
-        previous = self._rows(stream.table)
-        if max_shrink is None or not previous:
-            return
-        if rows == 0 or rows < previous * (1 - max_shrink):
-            raise CsvContractError(
-                stream.path,
-                None,
-                f"{rows} rows would replace the {previous} rows of {self.schema}.{stream.table}, a drop of"
-                f" {1 - rows / previous:.0%} (more than {max_shrink:.0%} is refused, and so is an empty"
-                " file); the table is unchanged. If the file is right, load it with allow_shrink: true.",
-            )
+        previous = self._rows(stream.table) if max_shrink is not None else None
+        check_shrink(stream.path, f"{self.schema}.{stream.table}", rows, previous, max_shrink)
 
     def _replace(self, stream: CsvStream, declared: str, size: int, max_shrink: float | None) -> LoadResult:
         path, table, columns = stream.path, stream.table, stream.columns

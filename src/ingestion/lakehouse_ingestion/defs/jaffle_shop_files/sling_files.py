@@ -12,7 +12,8 @@ from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
 from lakehouse_resources.tools import ensure_local_tools
 
-from lakehouse_ingestion.csv_contract import CsvContractError, check_csv
+from lakehouse_ingestion.csv_contract import CsvContractError, check_csv, check_shrink
+from lakehouse_ingestion.defs.jaffle_shop_files.load_config import LoadConfig
 from lakehouse_ingestion.defs.jaffle_shop_files.replication import GROUP, file_path, load_replication
 from lakehouse_ingestion.defs.production.database_replication import TargetObjectTranslator
 
@@ -31,12 +32,20 @@ def build_sling_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
         name="jaffle_shop_files",
         pool=WAREHOUSE_POOL,
     )
-    def jaffle_shop_files(context: dg.AssetExecutionContext, sling: SlingResource) -> Iterator[Any]:
+    def jaffle_shop_files(
+        context: dg.AssetExecutionContext, config: LoadConfig, sling: SlingResource
+    ) -> Iterator[Any]:
         ensure_local_tools()
+        max_shrink = None if config.allow_shrink else settings.load_max_shrink
+        # Every file is checked before Sling starts, so a bad one stops all of them.
         for key in sorted(context.selected_asset_keys):
-            name, config = stream_by_key[key]
+            name, stream = stream_by_key[key]
             try:
-                rows = check_csv(file_path(name), config["columns"], config.get("primary_key", ()))
+                rows = check_csv(file_path(name), stream["columns"], stream.get("primary_key", ()))
+                # The warehouse is remote: its size is what the last materialization recorded.
+                check_shrink(
+                    file_path(name), stream["object"], rows, _last_row_count(context, key), max_shrink
+                )
             except CsvContractError as err:
                 raise dg.Failure(
                     description=f"{key.to_user_string()} rejected: {err}",
@@ -46,3 +55,10 @@ def build_sling_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
         yield from sling.replicate(context=context).fetch_row_count()
 
     return jaffle_shop_files
+
+
+def _last_row_count(context: dg.AssetExecutionContext, key: dg.AssetKey) -> int | None:
+    event = context.instance.get_latest_materialization_event(key)
+    materialization = event.asset_materialization if event else None
+    count = materialization.metadata.get("dagster/row_count") if materialization else None
+    return int(count.value) if isinstance(count, dg.IntMetadataValue) and count.value is not None else None

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import dagster as dg
 from lakehouse_resources.asset_keys import KAIZEN_WARS, RAW_FACT_VIRTUAL, dbt_model_key
 from lakehouse_resources.paths import repo_root
+from lakehouse_resources.specs import knowingly_beta
 
 from lakehouse_transformation.defs.dbt_metadata import DescribedDbtTranslator
 
@@ -38,10 +39,10 @@ class KaizenWarsTranslator(DescribedDbtTranslator):
             return spec
         # dbt Cloud runs the project committed in dbt/kaizen_wars: point at the model's SQL there.
         path = repo_root() / "dbt" / KAIZEN_WARS / props["original_file_path"]
-        reference = dg.LocalFileCodeReference(file_path=str(path), line_number=1)
-        return spec.merge_attributes(
-            metadata={"dagster/code_references": dg.CodeReferencesMetadataValue(code_references=[reference])}
-        )
+        with knowingly_beta():
+            reference = dg.LocalFileCodeReference(file_path=str(path), line_number=1)
+            references = dg.CodeReferencesMetadataValue(code_references=[reference])
+        return spec.merge_attributes(metadata={"dagster/code_references": references})
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":

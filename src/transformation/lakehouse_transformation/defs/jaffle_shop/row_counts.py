@@ -49,11 +49,27 @@ def with_row_counts(
     released the file, then count them and read their columns over one connection."""
     by_output = {key.to_python_identifier(): (key, table) for key, table in tables.items()}
     held: list[dg.Output] = []
-    for event in events:
-        if isinstance(event, dg.Output) and event.output_name in by_output:
-            held.append(event)
-        else:
-            yield event
+    failure: dg.Failure | None = None
+    try:
+        for event in events:
+            if isinstance(event, dg.Output) and event.output_name in by_output:
+                held.append(event)
+            else:
+                yield event
+    except dg.Failure as exc:
+        # A failed build still materialized the models that ran before the failure: yield them first.
+        failure = exc
+    yield from _counted(held, by_output, duckdb_path, schemas)
+    if failure is not None:
+        raise failure
+
+
+def _counted(
+    held: list[dg.Output],
+    by_output: Mapping[str, tuple[dg.AssetKey, str]],
+    duckdb_path: str,
+    schemas: Mapping[dg.AssetKey, dg.TableSchema | None] | None,
+) -> Iterator[dg.Output]:
     if not held:
         return
     with duckdb.connect(duckdb_path, read_only=True) as con:

@@ -27,6 +27,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtProject
 from dagster_dbt.asset_utils import DAGSTER_DBT_SELECT_METADATA_KEY, DBT_DEFAULT_SELECT, build_dbt_specs
 from dagster_dbt.version import __version__ as dagster_dbt_version
 from dagster_shared.check.record import is_record
+from lakehouse_resources.specs import knowingly_beta
 
 Specs = tuple[Sequence[dg.AssetSpec], Sequence[dg.AssetCheckSpec]]
 _LIVE = ("manifest", "translator")
@@ -97,15 +98,16 @@ def _load_or_build(
             return manifest, _Unpickler(io.BytesIO(cache.read_bytes()), live).load()
         except Exception:
             pass
-    specs = build_dbt_specs(
-        translator=translator,
-        manifest=manifest,
-        select=DBT_DEFAULT_SELECT,
-        exclude="",
-        selector="",
-        io_manager_key=None,
-        project=project,
-    )
+    with knowingly_beta():  # dagster-dbt's code references
+        specs = build_dbt_specs(
+            translator=translator,
+            manifest=manifest,
+            select=DBT_DEFAULT_SELECT,
+            exclude="",
+            selector="",
+            io_manager_key=None,
+            project=project,
+        )
     buffer = io.BytesIO()
     _Pickler(buffer, {id(manifest): "manifest", id(translator): "translator"}).dump(specs)
     for stale in manifest_path.parent.glob("dagster_specs.*.pickle"):
