@@ -79,3 +79,18 @@ def test_a_schema_change_gets_a_new_version_with_the_new_columns(spark) -> None:
     manager.overwrite(spark.createDataFrame([("m1", "gold", 10.0, "NY")], SCHEMA + ", state STRING"), table)
     assert spark.read.table(table).columns == ["member_id", "plan", "premium", "state"]
     assert [c.version for c in manager.history(table)] == [1, 0]
+
+
+def test_duckdb_sees_only_the_current_version_through_the_bridge(spark, spark_remote, tmp_path) -> None:
+    import duckdb
+    from lakehouse_standins.databricks.bridge import WarehouseBridge
+
+    manager = TableManager(spark)
+    table = "spark_catalog.tables_test.bridged"
+    manager.overwrite(spark.createDataFrame([("m1", "gold", 10.0), ("m2", "gold", 5.0)], SCHEMA), table)
+    manager.merge(spark.createDataFrame([("m2", "silver", 6.0)], SCHEMA), table, ["member_id"])
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert "tables_test.bridged" in WarehouseBridge(warehouse, tmp_path / "bridge").to_duckdb(spark_remote)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute("SELECT member_id, plan, premium FROM tables_test.bridged ORDER BY 1").fetchall()
+    assert rows == [("m1", "gold", 10.0), ("m2", "silver", 6.0)]

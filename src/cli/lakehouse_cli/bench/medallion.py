@@ -70,6 +70,7 @@ def run(work: Path, rows: int, repeat: int) -> dict[str, Any]:
     settings = get_settings(
         duckdb_path_override=state / "warehouse.duckdb", databricks_standin_port=_free_port()
     )
+    state.mkdir(parents=True, exist_ok=True)
     write_sample_warehouse(settings.duckdb_path)
     times: dict[str, list[float]] = {"direct": [], "dagster": []}
     peaks: dict[str, float] = {"direct": 0.0, "dagster": 0.0}

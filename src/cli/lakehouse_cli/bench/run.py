@@ -13,7 +13,7 @@ from lakehouse_cli.bench import defs_load, dev_load, ingest, pipeline, pipes, re
 from lakehouse_cli.bench.data import jaffle_shop_at, scale_label
 from lakehouse_cli.bench.dbt_project import generated_project
 
-ALL = ("ingest", "incremental", "defs", "pipeline", "pipes", "peers", "dev")
+ALL = ("ingest", "incremental", "defs", "pipeline", "pipes", "peers", "dev", "medallion")
 
 
 def run_benchmarks(

@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from lakehouse_resources.paths import repo_root
@@ -166,27 +167,40 @@ class WarehouseBridge:
         spark = private_session(spark_remote)
         try:
             warehouse = spark.conf.get("spark.sql.warehouse.dir") or ""
+            root = Path(warehouse.removeprefix("file:"))
+            tables = [
+                (database.name.removesuffix(".db"), table.name, _data_folder(spark, database, table))
+                for database in sorted(root.glob("*.db"))
+                for table in sorted(database.iterdir())
+                if table.is_dir() and any(table.rglob("*.parquet"))
+            ]
         finally:
             spark.stop()
-        root = Path(warehouse.removeprefix("file:"))
-        tables = [
-            (database.name.removesuffix(".db"), table)
-            for database in sorted(root.glob("*.db"))
-            for table in sorted(database.iterdir())
-            if table.is_dir() and any(table.rglob("*.parquet"))
-        ]
         if not tables:
             return []
         with self._lock, self._connect(read_only=False) as con:
-            for database, folder in tables:
+            for database, name, folder in tables:
                 files = _sql_string(str(folder / "**" / "*.parquet"))
                 con.execute(f"create schema if not exists {_quote(database)}")
                 con.execute(
-                    f"create or replace view {_quote(database)}.{_quote(folder.name)} as "
+                    f"create or replace view {_quote(database)}.{_quote(name)} as "
                     f"select * from read_parquet({files}, hive_partitioning = true)"
                 )
             con.close()
             # Our own write must not make the next task copy every table again.
             if self._copied is not None:
                 self._copied = self._fingerprint()
-        return [f"{database}.{folder.name}" for database, folder in tables]
+        return [f"{database}.{name}" for database, name, _ in tables]
+
+
+def _data_folder(spark: Any, database: Path, table: Path) -> Path:
+    """Where the catalog says a table's files are: the data_ops table manager writes each version to
+    `<table>/v<N>/` and points the table at it, so the folder holds older versions too."""
+    name = ".".join(f"`{part}`" for part in ("spark_catalog", database.name.removesuffix(".db"), table.name))
+    try:
+        rows = spark.sql(f"DESCRIBE TABLE EXTENDED {name}").collect()
+    except Exception:  # a folder the catalog does not know: read it as it is
+        return table
+    location = next((str(row[1]) for row in rows if str(row[0]) == "Location"), "")
+    folder = Path(location.removeprefix("file:"))
+    return folder if folder.is_relative_to(table) else table
