@@ -9,7 +9,6 @@ on a warehouse of its own under the bench folder.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import signal
@@ -26,13 +25,11 @@ from lakehouse_resources.processes import start_child, stop_group
 from lakehouse_cli.bench.timing import interleaved, summarize
 
 
-@functools.cache
-def locations() -> int:
-    """How many code locations `task dev` serves: the entries of the checkout's workspace.yaml."""
-    import yaml
+def _location_count() -> int:
+    """As many as workspace.yaml loads (the empty baseline gets the same number)."""
     from lakehouse_resources.paths import repo_root
 
-    return len(yaml.safe_load((repo_root() / "workspace.yaml").read_text())["load_from"])
+    return (repo_root() / "workspace.yaml").read_text().count("location_name:")
 
 
 _QUERY = (
@@ -48,7 +45,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _all_loaded(port: int) -> bool:
+def _all_loaded(port: int, count: int) -> bool:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
         data=json.dumps({"query": _QUERY}).encode(),
@@ -59,13 +56,13 @@ def _all_loaded(port: int) -> bool:
             entries = json.load(response)["data"]["workspaceOrError"]["locationEntries"]
     except (urllib.error.URLError, OSError, KeyError, TypeError, ValueError):
         return False
-    return len(entries) == locations() and all(
+    return len(entries) == count and all(
         entry["loadStatus"] == "LOADED" and entry["locationOrLoadError"]["__typename"] == "RepositoryLocation"
         for entry in entries
     )
 
 
-def until_loaded(command: list[str], env: dict[str, str], port: int, cwd: Path) -> float:
+def until_loaded(command: list[str], env: dict[str, str], port: int, cwd: Path, count: int) -> float:
     """Seconds from starting `command` until its UI on `port` has every location loaded."""
     start = time.perf_counter()
     process = start_child(
@@ -77,11 +74,11 @@ def until_loaded(command: list[str], env: dict[str, str], port: int, cwd: Path) 
         parent_death_signal=signal.SIGTERM,
     )
     try:
-        while not _all_loaded(port):
+        while not _all_loaded(port, count):
             if process.poll() is not None:
                 raise RuntimeError(f"{command[:4]} exited with {process.returncode} before loading")
             if time.perf_counter() - start > _TIMEOUT_SECONDS:
-                raise RuntimeError(f"{command[:4]} did not load {locations()} locations in time")
+                raise RuntimeError(f"{command[:4]} did not load {count} locations in time")
             time.sleep(0.1)
         return time.perf_counter() - start
     finally:
@@ -92,11 +89,11 @@ def until_loaded(command: list[str], env: dict[str, str], port: int, cwd: Path) 
         stop_group(process)
 
 
-def _empty_workspace(work: Path) -> Path:
+def _empty_workspace(work: Path, count: int) -> Path:
     folder = work / "empty_locations"
     folder.mkdir(parents=True, exist_ok=True)
     entries = []
-    for index in range(locations()):
+    for index in range(count):
         module = folder / f"empty_{index}.py"
         module.write_text("import dagster as dg\n\ndefs = dg.Definitions()\n")
         entries.append(
@@ -108,7 +105,8 @@ def _empty_workspace(work: Path) -> Path:
 
 
 def run(work: Path, repeat: int) -> dict[str, object]:
-    workspace = _empty_workspace(work)
+    count = _location_count()
+    workspace = _empty_workspace(work, count)
     empty_home = work / "empty_dagster_home"
     empty_home.mkdir(parents=True, exist_ok=True)
     dev_state = work / "lakehouse_dev"
@@ -128,7 +126,9 @@ def run(work: Path, repeat: int) -> dict[str, object]:
             "-p",
             str(port),
         ]
-        return until_loaded(command, {**base_env, "DAGSTER_HOME": str(empty_home)}, port, workspace.parent)
+        return until_loaded(
+            command, {**base_env, "DAGSTER_HOME": str(empty_home)}, port, workspace.parent, count
+        )
 
     def lakehouse_dev() -> float:
         port = _free_port()
@@ -139,7 +139,7 @@ def run(work: Path, repeat: int) -> dict[str, object]:
             "LAKEHOUSE_DATABRICKS_STANDIN_PORT": str(_free_port()),
             "LAKEHOUSE_DBT_CLOUD_STANDIN_PORT": str(_free_port()),
         }
-        return until_loaded([sys.executable, "-m", "lakehouse_cli.main", "dev"], env, port, work)
+        return until_loaded([sys.executable, "-m", "lakehouse_cli.main", "dev"], env, port, work, count)
 
     cases = {"empty_dagster_dev": empty_dagster_dev, "lakehouse_dev": lakehouse_dev}
-    return summarize(interleaved(cases, repeat), "empty_dagster_dev", locations=locations())
+    return summarize(interleaved(cases, repeat), "empty_dagster_dev", locations=count)
