@@ -50,6 +50,16 @@ def expectations_conf(name: ResourceName) -> str:
     return f"lakehouse.expectations.{name.layer.value}.{name.asset}"
 
 
+def same_update_conf(name: ResourceName) -> str:
+    """The key listing the datasets this one reads that its own pipeline writes (same update)."""
+    return f"lakehouse.same_update_inputs.{name.layer.value}.{name.asset}"
+
+
+def _same_update_inputs(spec: LoadedSpec, dataset: Dataset) -> list[str]:
+    written = {f"{spec.table_name(d).layer.value}.{d.name}" for d in spec.spec.datasets}
+    return [ref for ref in dataset.depends_on if ref in written]
+
+
 def _expectations_json(dataset: Dataset) -> str:
     rules = [e.model_dump(exclude={"tolerance"}) for e in dataset.expectations]
     return json.dumps(rules, separators=(",", ":"))
@@ -181,6 +191,11 @@ def pipeline(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Pip
         configuration[table_conf(name)] = str(rule.resolve(name, target))
         if dataset.expectations:
             configuration[expectations_conf(name)] = _expectations_json(dataset)
+            # Off Databricks the rules are counted when the file loads, which sees only inputs
+            # written before this update: data_ops needs to know which inputs are not.
+            inputs = _same_update_inputs(spec, dataset)
+            if inputs:
+                configuration[same_update_conf(name)] = json.dumps(inputs, separators=(",", ":"))
     for name in upstream(spec):
         configuration[f"lakehouse.table.{_upstream_key(spec, name)}"] = str(rule.resolve(name, target))
     configuration.update(body.configuration)
