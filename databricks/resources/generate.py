@@ -30,6 +30,10 @@ JOB_CLUSTER_KEY = "main"
 # Tasks report to Dagster through Pipes when an orchestrated run bootstraps it.
 PIPES = "dagster-pipes==1.13.27"
 ENVIRONMENT_KEY = "default"
+# The data_ops wheel the bundle's `data_ops` artifact builds (databricks.yml) into databricks/dist/.
+# The CLI resolves a resource's relative path from the file that defined it (this folder), uploads
+# the wheel on deploy and puts its workspace path in place.
+DATA_OPS_WHEEL = "../dist/data_ops-*.whl"
 
 
 def namespace(variables: Mapping[str, Any]) -> NamespaceRule:
@@ -132,7 +136,7 @@ def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
             **compute,
         }
         if not body.compute.serverless:
-            entry["libraries"] = [{"pypi": {"package": PIPES}}]
+            entry["libraries"] = [{"pypi": {"package": PIPES}}, {"whl": DATA_OPS_WHEEL}]
         if task.python_file:
             parameters = [f"--{k}={v}" for k, v in task.parameters.items()]
             entry["spark_python_task"] = {
@@ -154,7 +158,10 @@ def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
     }
     if body.compute.serverless:
         settings["environments"] = [
-            {"environment_key": ENVIRONMENT_KEY, "spec": {"client": "2", "dependencies": [PIPES]}}
+            {
+                "environment_key": ENVIRONMENT_KEY,
+                "spec": {"client": "2", "dependencies": [PIPES, DATA_OPS_WHEEL]},
+            }
         ]
     else:
         settings["job_clusters"] = [
@@ -213,6 +220,7 @@ def pipeline(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Pip
             "root_path": f"{FILES}/src",
             "libraries": libraries,
             "configuration": configuration,
+            "environment": {"dependencies": [DATA_OPS_WHEEL]},
             "continuous": body.continuous,
             "serverless": body.serverless,
             "channel": body.channel,
