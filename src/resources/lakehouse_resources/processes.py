@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -26,16 +27,23 @@ _PR_SET_PDEATHSIG = 1
 _KILL_GRACE_SECONDS = 2.0
 
 
+@cache
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, resolved in the parent: a dlopen between fork and exec can deadlock on a loader
+    lock that another thread held at fork time (the stand-ins fork from many threads)."""
+    return ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+
+
 def die_with_parent(parent_pid: int, death_signal: int | None = signal.SIGKILL) -> Callable[[], None]:
     """What a child runs first: default SIGINT/SIGTERM, and `death_signal` when `parent_pid` dies."""
+    prctl = _prctl() if death_signal is not None else None
 
     def prepare() -> None:
         # A shell's background jobs start with SIGINT/SIGTERM ignored; children must be stoppable.
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, signal.SIG_DFL)
-        if death_signal is not None and sys.platform.startswith("linux"):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, int(death_signal))
+        if prctl is not None and death_signal is not None:
+            prctl(_PR_SET_PDEATHSIG, int(death_signal))
             # The parent may have died between fork and prctl: then nobody would signal us.
             if os.getppid() != parent_pid:
                 os._exit(1)

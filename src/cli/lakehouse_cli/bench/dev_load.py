@@ -9,6 +9,7 @@ on a warehouse of its own under the bench folder.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -24,7 +25,16 @@ from lakehouse_resources.processes import start_child, stop_group
 
 from lakehouse_cli.bench.timing import interleaved, summarize
 
-LOCATIONS = 3
+
+@functools.cache
+def locations() -> int:
+    """How many code locations `task dev` serves: the entries of the checkout's workspace.yaml."""
+    import yaml
+    from lakehouse_resources.paths import repo_root
+
+    return len(yaml.safe_load((repo_root() / "workspace.yaml").read_text())["load_from"])
+
+
 _QUERY = (
     "{ workspaceOrError { ... on Workspace { locationEntries { name loadStatus"
     " locationOrLoadError { __typename } } } } }"
@@ -49,7 +59,7 @@ def _all_loaded(port: int) -> bool:
             entries = json.load(response)["data"]["workspaceOrError"]["locationEntries"]
     except (urllib.error.URLError, OSError, KeyError, TypeError, ValueError):
         return False
-    return len(entries) == LOCATIONS and all(
+    return len(entries) == locations() and all(
         entry["loadStatus"] == "LOADED" and entry["locationOrLoadError"]["__typename"] == "RepositoryLocation"
         for entry in entries
     )
@@ -71,7 +81,7 @@ def until_loaded(command: list[str], env: dict[str, str], port: int, cwd: Path) 
             if process.poll() is not None:
                 raise RuntimeError(f"{command[:4]} exited with {process.returncode} before loading")
             if time.perf_counter() - start > _TIMEOUT_SECONDS:
-                raise RuntimeError(f"{command[:4]} did not load {LOCATIONS} locations in time")
+                raise RuntimeError(f"{command[:4]} did not load {locations()} locations in time")
             time.sleep(0.1)
         return time.perf_counter() - start
     finally:
@@ -86,7 +96,7 @@ def _empty_workspace(work: Path) -> Path:
     folder = work / "empty_locations"
     folder.mkdir(parents=True, exist_ok=True)
     entries = []
-    for index in range(LOCATIONS):
+    for index in range(locations()):
         module = folder / f"empty_{index}.py"
         module.write_text("import dagster as dg\n\ndefs = dg.Definitions()\n")
         entries.append(
@@ -132,4 +142,4 @@ def run(work: Path, repeat: int) -> dict[str, object]:
         return until_loaded([sys.executable, "-m", "lakehouse_cli.main", "dev"], env, port, work)
 
     cases = {"empty_dagster_dev": empty_dagster_dev, "lakehouse_dev": lakehouse_dev}
-    return summarize(interleaved(cases, repeat), "empty_dagster_dev", locations=LOCATIONS)
+    return summarize(interleaved(cases, repeat), "empty_dagster_dev", locations=locations())
