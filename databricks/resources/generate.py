@@ -30,6 +30,10 @@ JOB_CLUSTER_KEY = "main"
 # Tasks report to Dagster through Pipes when an orchestrated run bootstraps it.
 PIPES = "dagster-pipes==1.13.27"
 ENVIRONMENT_KEY = "default"
+# The data_ops wheel the bundle's `data_ops` artifact builds (databricks.yml) into databricks/dist/.
+# The CLI resolves a resource's relative path from the file that defined it (this folder), uploads
+# the wheel on deploy and puts its workspace path in place.
+DATA_OPS_WHEEL = "../dist/data_ops-*.whl"
 
 
 def namespace(variables: Mapping[str, Any]) -> NamespaceRule:
@@ -48,6 +52,16 @@ def table_conf(name: ResourceName) -> str:
 
 def expectations_conf(name: ResourceName) -> str:
     return f"lakehouse.expectations.{name.layer.value}.{name.asset}"
+
+
+def same_update_conf(name: ResourceName) -> str:
+    """The key listing the datasets this one reads that its own pipeline writes (same update)."""
+    return f"lakehouse.same_update_inputs.{name.layer.value}.{name.asset}"
+
+
+def _same_update_inputs(spec: LoadedSpec, dataset: Dataset) -> list[str]:
+    written = {f"{spec.table_name(d).layer.value}.{d.name}" for d in spec.spec.datasets}
+    return [ref for ref in dataset.depends_on if ref in written]
 
 
 def _expectations_json(dataset: Dataset) -> str:
@@ -122,7 +136,7 @@ def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
             **compute,
         }
         if not body.compute.serverless:
-            entry["libraries"] = [{"pypi": {"package": PIPES}}]
+            entry["libraries"] = [{"pypi": {"package": PIPES}}, {"whl": DATA_OPS_WHEEL}]
         if task.python_file:
             parameters = [f"--{k}={v}" for k, v in task.parameters.items()]
             entry["spark_python_task"] = {
@@ -144,7 +158,10 @@ def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
     }
     if body.compute.serverless:
         settings["environments"] = [
-            {"environment_key": ENVIRONMENT_KEY, "spec": {"client": "2", "dependencies": [PIPES]}}
+            {
+                "environment_key": ENVIRONMENT_KEY,
+                "spec": {"client": "2", "dependencies": [PIPES, DATA_OPS_WHEEL]},
+            }
         ]
     else:
         settings["job_clusters"] = [
@@ -181,6 +198,11 @@ def pipeline(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Pip
         configuration[table_conf(name)] = str(rule.resolve(name, target))
         if dataset.expectations:
             configuration[expectations_conf(name)] = _expectations_json(dataset)
+            # Off Databricks the rules are counted when the file loads, which sees only inputs
+            # written before this update: data_ops needs to know which inputs are not.
+            inputs = _same_update_inputs(spec, dataset)
+            if inputs:
+                configuration[same_update_conf(name)] = json.dumps(inputs, separators=(",", ":"))
     for name in upstream(spec):
         configuration[f"lakehouse.table.{_upstream_key(spec, name)}"] = str(rule.resolve(name, target))
     configuration.update(body.configuration)
@@ -198,6 +220,7 @@ def pipeline(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Pip
             "root_path": f"{FILES}/src",
             "libraries": libraries,
             "configuration": configuration,
+            "environment": {"dependencies": [DATA_OPS_WHEEL]},
             "continuous": body.continuous,
             "serverless": body.serverless,
             "channel": body.channel,

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from lakehouse_cli.bundle import BundleBuildError, build_resources
 from lakehouse_cli.main import main
 from testsupport import REPO
@@ -58,3 +59,28 @@ def test_a_bad_spec_fails_the_build_naming_file_field_and_rule(tmp_path: Path) -
 def test_an_unknown_target_is_named() -> None:
     with pytest.raises(ValueError, match="no target 'qa'"):
         build_resources(BUNDLE, "qa")
+
+
+@pytest.mark.parametrize("target", ["dev", "staging", "prod"])
+def test_every_job_and_pipeline_installs_the_data_ops_wheel_the_bundle_builds(
+    target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    artifact = yaml.safe_load((BUNDLE / "databricks.yml").read_text())["artifacts"]["data_ops"]
+    assert "--package data-ops" in artifact["build"]
+    [built] = artifact["files"]
+    # The CLI resolves a resource's relative path from the file defining it (resources/generate.py).
+    wheel = os.path.relpath(BUNDLE / artifact["path"] / built["source"], BUNDLE / "resources")
+    assert main(["bundle", "build", "--target", target]) == 0
+    resources = json.loads(capsys.readouterr().out)["resources"]
+    assert resources["jobs"]
+    assert resources["pipelines"]
+    for key, job in resources["jobs"].items():
+        environments = {e["environment_key"]: e["spec"]["dependencies"] for e in job.get("environments", [])}
+        for task in job["tasks"]:
+            if "environment_key" in task:
+                installed = environments[task["environment_key"]]
+            else:
+                installed = [library.get("whl") for library in task["libraries"]]
+            assert wheel in installed, f"{key} task {task['task_key']} lacks the data_ops wheel"
+    for key, pipeline in resources["pipelines"].items():
+        assert wheel in pipeline["environment"]["dependencies"], f"{key} lacks the data_ops wheel"

@@ -1,12 +1,9 @@
-"""The pipelines' DataFrame functions and the expectation actions, on the shared local Spark."""
+"""The pipelines' DataFrame functions, on the shared local Spark (expectations: tests/data_ops)."""
 
 from datetime import date, datetime
 from decimal import Decimal
 
-import pytest
 from finance.erp.transforms import account_balances, account_daily, base_postings
-from platform_common.expectations import Rule, apply_expectations
-from pyspark.errors import PySparkException
 from pyspark.sql import SparkSession
 from template_domain.template_source.staging.low_latency_stream_join_simple_job import (
     clicks,
@@ -67,19 +64,6 @@ def test_event_counts(spark: SparkSession) -> None:
         ("click", 2, datetime(2026, 1, 2)),
         ("view", 1, None),
     ]
-
-
-def test_expectation_actions(spark: SparkSession) -> None:
-    df = spark.createDataFrame([(1,), (None,), (-1,)], "amount int")
-    warn = [Rule("positive", "amount > 0", "warn")]
-    drop = [Rule("positive", "amount > 0", "drop")]
-    fail = [Rule("positive", "amount > 0", "fail")]
-    assert apply_expectations(df, warn).count() == 3
-    # NULL is not "met": dropped like a violation.
-    assert [r.amount for r in apply_expectations(df, drop).collect()] == [1]
-    with pytest.raises(PySparkException, match="expectation positive failed"):
-        apply_expectations(df, fail).collect()
-    assert apply_expectations(df.filter("amount = 1"), fail).count() == 1
 
 
 def test_join_matches_clicks_to_their_impression_within_the_window(spark: SparkSession) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from data_ops.errors import ExpectationFailed
 from data_ops.log import parse_events
-from data_ops.quality import Action, Expectation, enforce, evaluate
+from data_ops.quality import Action, Expectation, enforce, evaluate, expect
 
 ROWS = [(1, "a", 10.0), (2, None, 5.0), (3, "c", -1.0), (4, "d", None)]
 SCHEMA = "id INT, name STRING, amount DOUBLE"
@@ -68,3 +68,39 @@ def test_tolerance_decides_beyond() -> None:
 
     assert not result(25).beyond_tolerance
     assert result(26).beyond_tolerance
+
+
+def test_expect_counts_when_the_file_loads_and_fails_before_anything_is_written(spark, capsys) -> None:
+    df = spark.createDataFrame(ROWS, SCHEMA)
+    rules = [
+        Expectation(name="has_name", condition="name IS NOT NULL", action=Action.WARN),
+        Expectation(name="positive_amount", condition="amount > 0", action=Action.DROP),
+    ]
+    query = expect(rules, "silver_x")(lambda: df)
+    [event] = parse_events(capsys.readouterr().out, "expectations")
+    assert event["dropped_records"] == 2
+    assert sorted(row.id for row in query().collect()) == [1, 2]
+    failing = [Expectation(name="known_amount", condition="amount IS NOT NULL", action=Action.FAIL)]
+    with pytest.raises(ExpectationFailed, match="known_amount"):
+        expect(failing, "silver_y")(lambda: df)
+
+
+def test_expect_over_inputs_of_the_same_update_only_drops(spark, capsys) -> None:
+    """Seed 004's raw-to-final pipelines: the inputs are rewritten by the same update, so nothing is
+    counted (or failed) at load, and the flow still loses the rows a drop rule rejects."""
+    df = spark.createDataFrame(ROWS, SCHEMA)
+    rules = [
+        Expectation(name="known_amount", condition="amount IS NOT NULL", action=Action.FAIL),
+        Expectation(name="positive_amount", condition="amount > 0", action=Action.DROP),
+    ]
+    query = expect(rules, "final_x", same_update_inputs=["staging.x"])(lambda: df)
+    assert parse_events(capsys.readouterr().out, "expectations") == []
+    assert sorted(row.id for row in query().collect()) == [1, 2]
+
+
+def test_expect_on_a_stream_only_drops(spark, capsys) -> None:
+    stream = spark.readStream.format("rate").load()
+    rule = Expectation(name="even", condition="value % 2 = 0", action=Action.DROP)
+    query = expect([rule], "raw_x")(lambda: stream)
+    assert parse_events(capsys.readouterr().out, "expectations") == []
+    assert query().isStreaming

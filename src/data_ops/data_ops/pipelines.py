@@ -5,6 +5,8 @@ Keys (one per dataset the pipeline writes or reads; see `databricks/resources/ge
   pipeline's own domain and source; `lakehouse.table.<domain>.<source>.<layer>.<asset>` for another's;
 - `lakehouse.expectations.<layer>.<asset>`: the spec's expectations as a JSON list of
   `{name, condition, action}`;
+- `lakehouse.same_update_inputs.<layer>.<asset>`: the datasets it reads that the same pipeline
+  writes, as a JSON list (absent when none);
 - `lakehouse.landing_root`: the Volume folder the domain's raw feeds land in.
 
 A pipeline file therefore never spells a catalog, a schema or a rule of its own.
@@ -25,6 +27,7 @@ from data_ops.errors import ConfigError
 
 TABLE_KEY = "lakehouse.table."
 EXPECTATIONS_KEY = "lakehouse.expectations."
+SAME_UPDATE_KEY = "lakehouse.same_update_inputs."
 LANDING_ROOT_KEY = "lakehouse.landing_root"
 
 
@@ -58,6 +61,21 @@ def expectations(spark: Any, dataset: str) -> list[quality.Expectation]:
         raise ConfigError(f"pipeline configuration {key}: not a list of expectations: {exc}") from None
 
 
+def same_update_inputs(spark: Any, dataset: str) -> list[str]:
+    key = SAME_UPDATE_KEY + dataset
+    try:
+        inputs = json.loads(_conf(spark, key) or "[]")
+    except ValueError as exc:
+        raise ConfigError(f"pipeline configuration {key}: not a JSON list: {exc}") from None
+    if not isinstance(inputs, list):
+        raise ConfigError(f"pipeline configuration {key}: not a JSON list of dataset names")
+    return [str(name) for name in inputs]
+
+
 def expect(spark: Any, dataset: str) -> Callable[[Callable[[], DataFrame]], Callable[[], DataFrame]]:
     """The dataset's configured expectations, applied as `quality.expect` does."""
-    return quality.expect(expectations(spark, dataset), dataset=str(table_name(spark, dataset)))
+    return quality.expect(
+        expectations(spark, dataset),
+        dataset=str(table_name(spark, dataset)),
+        same_update_inputs=same_update_inputs(spark, dataset),
+    )

@@ -7,7 +7,9 @@ itself: when the pipeline file is loaded (registration; the inputs are already u
 layer is its own pipeline) it counts passed and failed rows per rule in one aggregation, stops the
 update before anything is written when a fail rule is violated and prints the counts as one
 `DATA_OPS_EXPECTATIONS` line in the shape of the event log's `data_quality` details; the query
-function then filters what drop rules reject.
+function then filters what drop rules reject. A streaming query, or one over a dataset the same
+pipeline writes (seed 004's raw-to-final pipelines), cannot be counted at load: only its drop rules
+apply (see `expect`).
 """
 
 from __future__ import annotations
@@ -172,11 +174,20 @@ def _platform_decorators() -> Any | None:
 
 
 def expect(
-    rules: Sequence[Expectation], dataset: str
+    rules: Sequence[Expectation], dataset: str, *, same_update_inputs: Sequence[str] = ()
 ) -> Callable[[Callable[[], DataFrame]], Callable[[], DataFrame]]:
-    """Decorate a pipeline query function with its expectations (place it under `@dp.table`)."""
+    """Decorate a pipeline query function with its expectations (place it under `@dp.table`).
+
+    `same_update_inputs` names the datasets the query reads that its own pipeline writes. Off
+    Databricks the rules are counted when the file loads, before the update writes anything: a query
+    over such inputs, or a streaming one, cannot be counted then. For those only the drop rules are
+    applied (as a filter in the flow's plan); warn and fail rules are left to the platform, and the
+    rows the flow writes still show how many meet them (the local stand-in reports that count).
+    """
 
     def decorate(query: Callable[[], DataFrame]) -> Callable[[], DataFrame]:
+        if not rules:
+            return query
         dp = _platform_decorators()
         if dp is not None:
             decorated = query
@@ -190,14 +201,26 @@ def expect(
                     decorated = decorator(chosen)(decorated)
             return decorated
 
-        # Evaluated now, while the pipeline registers its datasets: open-source SDP refuses any
-        # DataFrame analysis inside a query function (ATTEMPT_ANALYSIS_IN_PIPELINE_QUERY_FUNCTION).
-        enforce(query(), rules, dataset)
-
         @functools.wraps(query)
         def enforced() -> DataFrame:
             return drop_violations(query(), rules)
 
+        if not same_update_inputs:
+            df = query()
+            if not df.isStreaming:
+                # Counted now, while the pipeline registers its datasets: open-source SDP refuses any
+                # DataFrame analysis inside a query function (ATTEMPT_ANALYSIS_IN_PIPELINE_QUERY_FUNCTION).
+                enforce(df, rules, dataset)
+                return enforced
+        unchecked = [rule.name for rule in rules if rule.action is not Action.DROP]
+        if unchecked:
+            reason = f"reads {', '.join(same_update_inputs)}" if same_update_inputs else "a stream"
+            log.warning(
+                "%s: %s not counted while the pipeline loads (%s); only drop rules apply here",
+                dataset,
+                ", ".join(unchecked),
+                reason,
+            )
         return enforced
 
     return decorate

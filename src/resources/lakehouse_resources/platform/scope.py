@@ -22,7 +22,7 @@ _GLOBAL = (
     f"{BUNDLE_DIR}/databricks.yml",
     f"{BUNDLE_DIR}/targets/",
     f"{BUNDLE_DIR}/resources/",
-    f"{BUNDLE_DIR}/src/platform_common/",
+    "src/data_ops/",  # the library every job and pipeline runs with
     "src/resources/lakehouse_resources/platform/",
 )
 

@@ -1,13 +1,15 @@
 """base: typed postings; the spec's expectations drop rows without an account or an amount."""
 
 from finance.erp.transforms import base_postings
-from platform_common.pipelines import expect, table_name
 from pyspark import pipelines as dp
 from pyspark.sql import DataFrame, SparkSession
 
+from data_ops import pipelines
 
-@dp.table(name=table_name("base", "postings"), comment="Typed ERP postings")
-@expect("base", "postings")
+spark = SparkSession.active()
+
+
+@dp.table(name=str(pipelines.table_name(spark, "base.postings")), comment="Typed ERP postings")
+@pipelines.expect(spark, "base.postings")
 def postings() -> DataFrame:
-    spark = SparkSession.active()
-    return base_postings(spark.readStream.table(table_name("raw", "postings")))
+    return base_postings(spark.readStream.table(str(pipelines.table_name(spark, "raw.postings"))))

@@ -1,13 +1,18 @@
 """raw: ERP postings as they land (JSON lines in the landing Volume), read as a stream."""
 
 from finance.erp.transforms import RAW_POSTING_SCHEMA
-from platform_common.pipelines import expect, landing_path, table_name
 from pyspark import pipelines as dp
 from pyspark.sql import DataFrame, SparkSession
 
+from data_ops import pipelines
 
-@dp.table(name=table_name("raw", "postings"), comment="ERP postings as landed, all columns as strings")
-@expect("raw", "postings")
+spark = SparkSession.active()
+
+
+@dp.table(
+    name=str(pipelines.table_name(spark, "raw.postings")),
+    comment="ERP postings as landed, all columns as strings",
+)
+@pipelines.expect(spark, "raw.postings")
 def raw_postings() -> DataFrame:
-    spark = SparkSession.active()
-    return spark.readStream.schema(RAW_POSTING_SCHEMA).json(landing_path("postings"))
+    return spark.readStream.schema(RAW_POSTING_SCHEMA).json(pipelines.landing_path(spark, "postings"))

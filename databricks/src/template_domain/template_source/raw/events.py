@@ -1,13 +1,15 @@
 """raw: events as they land (JSON lines in the landing Volume), read as a stream."""
 
-from platform_common.pipelines import expect, landing_path, table_name
 from pyspark import pipelines as dp
 from pyspark.sql import DataFrame, SparkSession
 from template_domain.template_source.transforms import EVENT_SCHEMA
 
+from data_ops import pipelines
 
-@dp.table(name=table_name("raw", "events"), comment="Landed events")
-@expect("raw", "events")
+spark = SparkSession.active()
+
+
+@dp.table(name=str(pipelines.table_name(spark, "raw.events")), comment="Landed events")
+@pipelines.expect(spark, "raw.events")
 def events() -> DataFrame:
-    spark = SparkSession.active()
-    return spark.readStream.schema(EVENT_SCHEMA).json(landing_path("events"))
+    return spark.readStream.schema(EVENT_SCHEMA).json(pipelines.landing_path(spark, "events"))

@@ -1,13 +1,17 @@
 """staging: events per type."""
 
-from platform_common.pipelines import expect, table_name
 from pyspark import pipelines as dp
 from pyspark.sql import DataFrame, SparkSession
 from template_domain.template_source.transforms import event_counts
 
+from data_ops import pipelines
 
-@dp.materialized_view(name=table_name("staging", "event_counts"), comment="Events per type")
-@expect("staging", "event_counts")
+spark = SparkSession.active()
+
+
+@dp.materialized_view(
+    name=str(pipelines.table_name(spark, "staging.event_counts")), comment="Events per type"
+)
+@pipelines.expect(spark, "staging.event_counts")
 def counts() -> DataFrame:
-    spark = SparkSession.active()
-    return event_counts(spark.read.table(table_name("raw", "events")))
+    return event_counts(spark.read.table(str(pipelines.table_name(spark, "raw.events"))))
