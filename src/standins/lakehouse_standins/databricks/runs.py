@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import subprocess
 import sys
 import threading
@@ -15,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from lakehouse_resources.processes import start_child
+from lakehouse_resources.processes import start_child, stop_group
 
 from lakehouse_standins.databricks.bridge import BridgeError, WarehouseBridge
 from lakehouse_standins.databricks.spark_runtime import (
@@ -219,22 +217,11 @@ class Executor:
         """Wait for the child; on cancel or timeout kill its process group and say so."""
         while process.poll() is None:
             if run.cancel_requested.wait(0.05):
-                kill_group(process)
+                stop_group(process, _KILL_GRACE_SECONDS)
                 run.finish("CANCELED", "Run cancelled.", "USER_CANCELED")
                 return True
             if deadline is not None and time.monotonic() > deadline:
-                kill_group(process)
+                stop_group(process, _KILL_GRACE_SECONDS)
                 run.finish("TIMEDOUT", f"Run timed out after {run.timeout_seconds} seconds.", "CANCELED")
                 return True
         return False
-
-
-def kill_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the group, then SIGKILL whatever is left: a task may ignore SIGTERM."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(_KILL_GRACE_SECONDS)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
