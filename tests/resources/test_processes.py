@@ -56,3 +56,20 @@ def test_stop_group_kills_a_child_that_ignores_sigterm() -> None:
     time.sleep(0.3)
     stop_group(child, grace=0.5)
     assert child.returncode == -signal.SIGKILL
+
+
+def test_the_dbt_launcher_exits_when_its_parent_is_already_gone() -> None:
+    """A launcher whose starter died before it set its death signal must not run dbt orphaned."""
+    from lakehouse_resources.dbt_launcher import PARENT_PID_ENV, dbt_executable
+
+    env = {**os.environ, PARENT_PID_ENV: str(os.getpid())}
+    mine = subprocess.run([dbt_executable(), "--version"], env=env, capture_output=True, text=True)
+    assert mine.returncode == 0, mine.stderr
+    assert "dbt" in mine.stdout.lower()
+
+    # As if the process that started it had died: its parent is no longer the one named.
+    orphaned = subprocess.run(
+        [dbt_executable(), "--version"], env={**env, PARENT_PID_ENV: "1"}, capture_output=True, text=True
+    )
+    assert orphaned.returncode == 1
+    assert "core" not in orphaned.stdout.lower()

@@ -16,6 +16,9 @@ from pathlib import Path
 from lakehouse_resources.processes import die_with_parent
 
 LAUNCHER_NAME = "lakehouse-dbt"
+# The pid of the process that starts dbt. The launcher cannot trust its own `getppid()`: if that
+# process is killed while the launcher's interpreter is still starting, it already reads init's pid.
+PARENT_PID_ENV = "LAKEHOUSE_DBT_PARENT_PID"
 
 
 def dbt_executable() -> str:
@@ -23,8 +26,15 @@ def dbt_executable() -> str:
     return str(Path(sys.executable).parent / LAUNCHER_NAME)
 
 
+def mark_parent() -> None:
+    """Call just before starting dbt: name this process as the one dbt must die with."""
+    os.environ[PARENT_PID_ENV] = str(os.getpid())
+
+
 def main() -> None:
-    die_with_parent(os.getppid())()
+    expected = os.environ.get(PARENT_PID_ENV)
+    # Sets the parent-death signal, then exits at once when the parent is already gone.
+    die_with_parent(int(expected) if expected else os.getppid())()
     from dbt.cli.main import cli
 
     sys.exit(cli())

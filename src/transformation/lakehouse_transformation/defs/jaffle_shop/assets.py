@@ -11,6 +11,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource
 from lakehouse_resources.asset_keys import JAFFLE_SHOP, dbt_model_key
+from lakehouse_resources.dbt_launcher import mark_parent
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
 from lakehouse_resources.tools import ensure_local_tools
@@ -96,6 +97,7 @@ def build_jaffle_shop_assets(
         ensure_local_tools(settings)
         cli = lakehouse_dbt_cli(dbt, core_adapter=not settings.is_local)
         with cautious_test_selection():
+            mark_parent()
             invocation = cli.cli(["build"], context=context, target_path=run_target_path(settings))
         events = invocation.stream()
         if settings.is_local:

@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
-from lakehouse_resources.dbt_launcher import dbt_executable
+from lakehouse_resources.dbt_launcher import dbt_executable, mark_parent
 from lakehouse_resources.settings import LakehouseSettings
 
 WATCHED_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
@@ -40,6 +40,7 @@ def prepare_if_stale(project: DbtProject) -> None:
     # dagster-dbt's preparer would run the `dbt` found on PATH; ours is this interpreter's, and
     # dies with us (lakehouse_resources.dbt_launcher).
     cli = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+    mark_parent()
     cli.cli(["parse", "--quiet"], target_path=project.target_path).wait()
 
 
