@@ -37,6 +37,9 @@ from lakehouse_standins.databricks.spark_runtime import private_session
 
 BRIDGED_SCHEMAS = ("raw", "staging", "marts")
 _LOCK_WAIT_SECONDS = 30.0
+# One catalog per Spark server, however many bridges talk to it (the tests run several stand-ins
+# on one server): two bridges registering the same name at once would collide.
+_CATALOG_LOCK = threading.Lock()
 
 
 class BridgeError(RuntimeError):
@@ -106,7 +109,11 @@ class WarehouseBridge:
             fingerprint = self._fingerprint()
             with self._connect(read_only=True) as con:
                 tables = self._export(con)
-            self._register(spark_remote, tables)
+            try:
+                with _CATALOG_LOCK:
+                    self._register(spark_remote, tables)
+            except Exception as exc:  # a Spark error: the run fails naming it, the stand-in lives on
+                raise BridgeError(f"The warehouse tables could not be registered in Spark: {exc}") from exc
             self._copied = fingerprint
             return [str(name) for name, _, _ in tables]
 
@@ -164,18 +171,10 @@ class WarehouseBridge:
 
     def to_duckdb(self, spark_remote: str) -> list[str]:
         """Create or refresh a DuckDB view over every table Spark manages; the views' names."""
-        spark = private_session(spark_remote)
         try:
-            warehouse = spark.conf.get("spark.sql.warehouse.dir") or ""
-            root = Path(warehouse.removeprefix("file:"))
-            tables = [
-                (database.name.removesuffix(".db"), table.name, _data_folder(spark, database, table))
-                for database in sorted(root.glob("*.db"))
-                for table in sorted(database.iterdir())
-                if table.is_dir() and any(table.rglob("*.parquet"))
-            ]
-        finally:
-            spark.stop()
+            tables = _managed_tables(spark_remote)
+        except Exception as exc:
+            raise BridgeError(f"Spark's tables could not be listed: {exc}") from exc
         if not tables:
             return []
         with self._lock, self._connect(read_only=False) as con:
@@ -191,6 +190,21 @@ class WarehouseBridge:
             if self._copied is not None:
                 self._copied = self._fingerprint()
         return [f"{database}.{name}" for database, name, _ in tables]
+
+
+def _managed_tables(spark_remote: str) -> list[tuple[str, str, Path]]:
+    spark = private_session(spark_remote)
+    try:
+        warehouse = spark.conf.get("spark.sql.warehouse.dir") or ""
+        root = Path(warehouse.removeprefix("file:"))
+        return [
+            (database.name.removesuffix(".db"), table.name, _data_folder(spark, database, table))
+            for database in sorted(root.glob("*.db"))
+            for table in sorted(database.iterdir())
+            if table.is_dir() and any(table.rglob("*.parquet"))
+        ]
+    finally:
+        spark.stop()
 
 
 def _data_folder(spark: Any, database: Path, table: Path) -> Path:

@@ -162,6 +162,8 @@ class Executor:
         except (SparkUnavailable, BridgeError) as exc:
             run.finish("FAILED", f"The cluster could not start: {exc}", "CLUSTER_ERROR")
             return
+        if self._stopped_before_start(run, deadline):
+            return
         try:
             succeeded = self._run_child(run, index, spec, env, deadline)
         finally:
@@ -212,6 +214,16 @@ class Executor:
         if outcome.get("result") is not None:
             run.output["notebook_output"] = {"result": outcome["result"], "truncated": False}
         return True
+
+    def _stopped_before_start(self, run: Run, deadline: float | None) -> bool:
+        """A cancel or timeout that came while the cluster was being prepared ends the run here."""
+        if run.cancel_requested.is_set():
+            run.finish("CANCELED", "Run cancelled.", "USER_CANCELED")
+            return True
+        if deadline is not None and time.monotonic() > deadline:
+            run.finish("TIMEDOUT", f"Run timed out after {run.timeout_seconds} seconds.", "CANCELED")
+            return True
+        return False
 
     def _wait(self, run: Run, process: subprocess.Popen[bytes], deadline: float | None) -> bool:
         """Wait for the child; on cancel or timeout kill its process group and say so."""
