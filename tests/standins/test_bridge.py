@@ -35,4 +35,6 @@ def test_two_bridges_register_the_same_tables_at_once(spark_remote, tmp_path) ->
 
     assert all(isinstance(result, list) and result for result in results.values()), results
     assert results[0] == results[1]
-    assert f"spark_catalog.{catalog}_marts.customers" in results[0]
+    registered = results[0]
+    assert isinstance(registered, list)
+    assert f"spark_catalog.{catalog}_marts.customers" in registered

@@ -6,17 +6,20 @@ from lakehouse_resources.databricks.resource import LakehouseDatabricksClient, d
 from lakehouse_resources.databricks.spec import DatabricksTaskSpec, TaskType, build_submit_request
 
 if TYPE_CHECKING:
-    from lakehouse_resources.databricks.pipes_client import DatabricksRunError, LakehousePipesDatabricksClient
-
-_LAZY = {"DatabricksRunError", "LakehousePipesDatabricksClient"}
+    from lakehouse_resources.databricks.pipes_client import LakehousePipesDatabricksClient
+    from lakehouse_resources.databricks.run_follower import DatabricksRunError
 
 
 def __getattr__(name: str) -> Any:
     # The Pipes client pulls in dagster_databricks (~1.7 s): import it only when asked for.
-    if name in _LAZY:
+    if name == "LakehousePipesDatabricksClient":
         from lakehouse_resources.databricks import pipes_client
 
-        return getattr(pipes_client, name)
+        return pipes_client.LakehousePipesDatabricksClient
+    if name == "DatabricksRunError":
+        from lakehouse_resources.databricks import run_follower
+
+        return run_follower.DatabricksRunError
     raise AttributeError(name)
 
 

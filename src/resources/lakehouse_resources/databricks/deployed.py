@@ -18,14 +18,9 @@ from dagster._core.pipes.client import PipesClientCompletedInvocation
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import jobs
 
-from lakehouse_resources.databricks.pipes_client import DatabricksRunError
+from lakehouse_resources.databricks.run_follower import DatabricksRunError, RunFollower, api_call
 from lakehouse_resources.databricks.volumes import VolumesContextInjector, VolumesMessageReader
 
-_JOB_ENDED = (
-    jobs.RunLifeCycleState.TERMINATED,
-    jobs.RunLifeCycleState.SKIPPED,
-    jobs.RunLifeCycleState.INTERNAL_ERROR,
-)
 UPDATE_ENDED = ("COMPLETED", "FAILED", "CANCELED")
 
 
@@ -189,7 +184,7 @@ def run_job_with_pipes(
     `python_params` replace a task's list, so the deployed list is sent back with them); notebook tasks
     as widgets. `python_params` overrides single `--name=value` parameters for this run only.
     """
-    label = context.run_id.split("-")[0]
+    label = context.run.run_id.split("-")[0]
     injector = VolumesContextInjector(client=client, volume_path=volume_path, label=label)
     reader = VolumesMessageReader(
         client=client,
@@ -220,15 +215,21 @@ def run_job_with_pipes(
         if any(t.notebook_task for t in tasks):
             body["notebook_params"] = dict(session.get_bootstrap_env_vars())
         run_id: int | None = None
+        follower = RunFollower(client, context.log, poll_interval_seconds, kind="Databricks job run")
         try:
-            answer = client.api_client.do("POST", "/api/2.2/jobs/run-now", body=body)
+            answer = api_call(
+                client,
+                f"run job {settings.name}",
+                lambda: client.api_client.do("POST", "/api/2.2/jobs/run-now", body=body),
+            )
             assert isinstance(answer, dict)
             run_id = int(answer["run_id"])
-            run = _wait_job(context, client, run_id, poll_interval_seconds, timeout_seconds)
+            run = follower.wait(run_id, timeout_seconds)
         except BaseException:
+            # As for one-time runs: interrupts, timeouts and API failures stop the remote run.
             reader.abandon()
             if run_id is not None:
-                client.jobs.cancel_run(run_id)
+                follower.cancel(run_id)
             raise
         state = run.state or jobs.RunState()
         if state.result_state is not jobs.RunResultState.SUCCESS:
@@ -244,23 +245,3 @@ def run_job_with_pipes(
     if run.run_page_url:
         metadata["databricks_run_url"] = dg.MetadataValue.url(run.run_page_url)
     return PipesClientCompletedInvocation(session, metadata=metadata), run
-
-
-def _wait_job(
-    context: dg.AssetExecutionContext, client: WorkspaceClient, run_id: int, poll: float, timeout: float
-) -> jobs.Run:
-    deadline = time.monotonic() + timeout
-    seen = None
-    while True:
-        run = client.jobs.get_run(run_id)
-        state = run.state.life_cycle_state if run.state else None
-        if state != seen:
-            context.log.info(
-                f"Databricks job run {run_id} is {state.value if state else '?'}: {run.run_page_url}"
-            )
-            seen = state
-        if state in _JOB_ENDED:
-            return run
-        if time.monotonic() > deadline:
-            raise DatabricksRunError(f"Databricks job run {run_id} did not finish within {timeout:g} s")
-        time.sleep(poll)

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import math
 import re
-import time
 import uuid
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import dagster as dg
-import requests
-from dagster._core.errors import DagsterPipesExecutionError
 from dagster._core.pipes.client import PipesClientCompletedInvocation
 from dagster_databricks.pipes import BasePipesDatabricksClient
 from dagster_pipes import PipesExtras
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import DeadlineExceeded, InternalError, TemporarilyUnavailable
 from databricks.sdk.errors.base import DatabricksError
 from databricks.sdk.service import jobs
 
+from lakehouse_resources.databricks.run_follower import (
+    UNREACHABLE,
+    DatabricksRunError,
+    RunFollower,
+    api_call,
+    unreachable_error,
+)
 from lakehouse_resources.databricks.spec import (
     ComputeSettings,
     DatabricksTaskSpec,
@@ -28,25 +30,9 @@ from lakehouse_resources.databricks.spec import (
 )
 from lakehouse_resources.databricks.volumes import VolumesContextInjector, VolumesMessageReader
 
-T = TypeVar("T")
 Context = dg.AssetExecutionContext | dg.OpExecutionContext
 
-_ENDED = (
-    jobs.RunLifeCycleState.TERMINATED,
-    jobs.RunLifeCycleState.SKIPPED,
-    jobs.RunLifeCycleState.INTERNAL_ERROR,
-)
-_STOPPING = (jobs.RunLifeCycleState.TERMINATING, *_ENDED)
-# Server-side errors on a read: the SDK retries only 429/503, so one 500 on runs/get would end the
-# step. Reading a run's state is idempotent, so these are retried; 4xx (a wrong request) are not.
-_TRANSIENT_READ_ERRORS = (InternalError, TemporarilyUnavailable, DeadlineExceeded)
-_MAX_READ_BACKOFF_SECONDS = 10.0
-# The SDK gives up on an unreachable host with TimeoutError after its retry budget.
-_UNREACHABLE = (TimeoutError, requests.ConnectionError)
-
-
-class DatabricksRunError(DagsterPipesExecutionError):
-    """The Databricks run failed, timed out, was cancelled, or could not be followed."""
+__all__ = ["DatabricksRunError", "LakehousePipesDatabricksClient"]
 
 
 class LakehousePipesDatabricksClient(BasePipesDatabricksClient):
@@ -77,7 +63,7 @@ class LakehousePipesDatabricksClient(BasePipesDatabricksClient):
     ) -> PipesClientCompletedInvocation:
         try:
             return self._run(context, task, extras)
-        except _UNREACHABLE as exc:
+        except UNREACHABLE as exc:
             # The Volumes folders are created first: without this their failure reads as a Volume problem.
             raise unreachable_error(self.client, "prepare the Pipes folders", exc) from exc
 
@@ -113,15 +99,18 @@ class LakehousePipesDatabricksClient(BasePipesDatabricksClient):
                 timeout_seconds=math.ceil(timeout + self.timeout_backstop_seconds),
                 idempotency_token=uuid.uuid4().hex,
             )
+            follower = RunFollower(
+                self.client, context.log, self.poll_interval_seconds, self.cancel_wait_seconds
+            )
             try:
-                run_id = self._api("submit the run", lambda: self._submit(body))
-                run = self._wait(context, run_id, time.monotonic() + timeout, timeout)
+                run_id = api_call(self.client, "submit the run", lambda: self._submit(body))
+                run = follower.wait(run_id, timeout)
             except BaseException:
                 # Interrupts (run terminated), timeouts and API failures alike: stop the remote
                 # run, then let the error fail the step.
                 reader.abandon()
                 if run_id is not None:
-                    self._cancel(context, run_id)
+                    follower.cancel(run_id)
                 raise
             state = run.state or jobs.RunState()
             output = self._output(run)
@@ -148,7 +137,7 @@ class LakehousePipesDatabricksClient(BasePipesDatabricksClient):
         task_run_id = run.tasks[0].run_id if run.tasks else None
         try:
             return self.client.jobs.get_run_output(task_run_id or run.run_id or 0)
-        except (DatabricksError, *_UNREACHABLE):
+        except (DatabricksError, *UNREACHABLE):
             return None
 
     @staticmethod
@@ -164,75 +153,6 @@ class LakehousePipesDatabricksClient(BasePipesDatabricksClient):
         response = self.client.api_client.do("POST", "/api/2.2/jobs/runs/submit", body=body)
         assert isinstance(response, dict)
         return int(response["run_id"])
-
-    def _get_run(self, context: Context, run_id: int, deadline: float) -> jobs.Run:
-        """runs/get, retried with backoff on server errors until `deadline`."""
-        backoff = self.poll_interval_seconds or 0.5
-        while True:
-            try:
-                return self.client.jobs.get_run(run_id)
-            except _TRANSIENT_READ_ERRORS as exc:
-                if time.monotonic() + backoff > deadline:
-                    raise
-                context.log.warning(
-                    f"Reading Databricks run {run_id} failed ({type(exc).__name__}: {exc}); retrying in {backoff:g} s"
-                )
-                time.sleep(backoff)
-                backoff = min(backoff * 2, _MAX_READ_BACKOFF_SECONDS)
-
-    def _wait(self, context: Context, run_id: int, deadline: float, timeout: float) -> jobs.Run:
-        seen = None
-        while True:
-            run = self._api(f"get run {run_id}", lambda: self._get_run(context, run_id, deadline))
-            state = run.state.life_cycle_state if run.state else None
-            if state != seen:
-                context.log.info(
-                    f"Databricks run {run_id} is {state.value if state else '?'}: {run.run_page_url}"
-                )
-                seen = state
-            if state in _ENDED:
-                return run
-            if time.monotonic() > deadline:
-                raise DatabricksRunError(
-                    f"Databricks run {run_id} did not finish within {timeout:g} s and was cancelled"
-                    f" (run page: {run.run_page_url})"
-                )
-            time.sleep(self.poll_interval_seconds)
-
-    def _cancel(self, context: Context, run_id: int) -> None:
-        context.log.warning(f"Cancelling Databricks run {run_id}")
-        try:
-            self.client.jobs.cancel_run(run_id)
-            give_up = time.monotonic() + self.cancel_wait_seconds
-            while time.monotonic() < give_up:
-                run = self.client.jobs.get_run(run_id)
-                if run.state and run.state.life_cycle_state in _STOPPING:
-                    return
-                time.sleep(self.poll_interval_seconds)
-            context.log.warning(
-                f"Databricks run {run_id} still runs {self.cancel_wait_seconds:g} s after cancel"
-            )
-        except Exception as exc:
-            # The step is already failing for a reason worth keeping; report this one beside it.
-            context.log.error(f"Could not cancel Databricks run {run_id}: {exc}")
-
-    def _api(self, what: str, call: Callable[[], T]) -> T:
-        try:
-            return call()
-        except DatabricksError as exc:
-            raise DatabricksRunError(
-                f"Databricks API request failed ({what}): {type(exc).__name__}: {exc}"
-            ) from exc
-        except _UNREACHABLE as exc:
-            raise unreachable_error(self.client, what, exc) from exc
-
-
-def unreachable_error(client: WorkspaceClient, what: str, exc: BaseException) -> DatabricksRunError:
-    config = client.config
-    return DatabricksRunError(
-        f"Cannot reach the Databricks workspace at {config.host} ({what}) after"
-        f" {config.retry_timeout_seconds} s of retries: {exc}. Check DATABRICKS_HOST and the network."
-    )
 
 
 def _failure_detail(state: jobs.RunState, output: jobs.RunOutput | None) -> str:

@@ -116,7 +116,7 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
         Use `.get_results()` (or `.get_materialize_result()`) on the answer in an asset.
         """
         if self.unreachable_hint and self.host and not _accepts_connections(self.host):
-            from lakehouse_resources.databricks.pipes_client import DatabricksRunError
+            from lakehouse_resources.databricks.run_follower import DatabricksRunError
 
             raise DatabricksRunError(f"Nothing answers at {self.host}: {self.unreachable_hint}")
         return self.pipes_client().run(context=context, task=task, extras=extras)
