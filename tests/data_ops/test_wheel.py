@@ -11,8 +11,9 @@ from pathlib import Path
 
 from testsupport import REPO
 
-# A Databricks runtime provides these besides the standard library.
-RUNTIME_MODULES = {"pyspark", "pydantic", "data_ops"}
+# A Databricks runtime provides these besides the standard library; the bundle attaches
+# dagster-pipes to every job beside the wheel (databricks/resources/generate.py).
+RUNTIME_MODULES = {"pyspark", "pydantic", "data_ops", "dagster_pipes"}
 
 
 def test_wheel_holds_only_the_library_and_imports_only_what_a_runtime_provides(tmp_path: Path) -> None:

@@ -9,13 +9,13 @@ bounds are job parameters; `--max_seconds=0 --max_batches=0` (production) runs u
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 import threading
 import time
 from typing import Any
 
+from data_ops.pipes import open_pipes
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQueryListener
@@ -141,24 +141,6 @@ def stop_listening(spark: SparkSession, listener: MonitorListener, wait_seconds:
     else:
         print("stream join: the listener got no termination event; ending the session", flush=True)
         spark.stop()
-
-
-def open_pipes(argv: list[str]) -> contextlib.AbstractContextManager[Any]:
-    """Dagster Pipes when the run was started with its bootstrap (an orchestrated run), else nothing."""
-    if "--dagster-pipes-context" not in argv:
-        return contextlib.nullcontext(None)
-    from dagster_pipes import (
-        PipesCliArgsParamsLoader,
-        PipesUnityCatalogVolumesContextLoader,
-        PipesUnityCatalogVolumesMessageWriter,
-        open_dagster_pipes,
-    )
-
-    return open_dagster_pipes(
-        params_loader=PipesCliArgsParamsLoader(),
-        context_loader=PipesUnityCatalogVolumesContextLoader(),
-        message_writer=PipesUnityCatalogVolumesMessageWriter(),
-    )
 
 
 def main(argv: list[str]) -> int:
