@@ -1,5 +1,6 @@
 """The stand-in's local Spark: a Connect server on loopback with a persistent Hive catalog."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,17 @@ def test_without_java_the_runtime_says_what_to_install(tmp_path) -> None:
         runtime.remote(timeout=30)
     runtime.stop()
     assert runtime.pid is None
+
+
+def test_a_standin_told_to_wait_starts_no_jvm_until_a_spark_task(tmp_path) -> None:
+    from lakehouse_standins.databricks import DatabricksStandin
+    from lakehouse_standins.databricks.sample import write_sample_warehouse
+
+    warehouse = write_sample_warehouse(tmp_path / "warehouse.duckdb")
+    with DatabricksStandin(
+        tmp_path / "standin", warehouse, spark_dir=tmp_path / "spark", spark_at_start=False
+    ) as standin:
+        # `task dev`: the code servers load first; the JVM would take 7-10 s of CPU from them.
+        time.sleep(1.0)  # an eager start launches its JVM well within this
+        assert standin.spark.pid is None
+        assert not (tmp_path / "spark" / "server.log").exists()

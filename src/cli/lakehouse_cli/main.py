@@ -98,7 +98,9 @@ def _dev(args: argparse.Namespace) -> int:
         *("-w", str(settings.root / "workspace.yaml")),
         *("-h", "127.0.0.1", "-p", str(settings.dagster_port)),
     ]
-    with shared_standins(settings) as standins:
+    # The code servers load while nothing else competes for the CPU; Spark starts on the first
+    # Databricks task (a stand-in this checkout already runs keeps its own choice).
+    with shared_standins(settings.model_copy(update={"standin_spark_at_start": False})) as standins:
         from lakehouse_cli.dbt_cloud import prepare_state
 
         if standins is not None:

@@ -172,6 +172,9 @@ class LakehouseSettings(BaseSettings):
     dbt_cloud_standin_keep_runs: int = Field(
         20, ge=1, validation_alias=_env("LAKEHOUSE_DBT_CLOUD_STANDIN_KEEP_RUNS")
     )
+    # Start the stand-in's Spark JVM with the stand-in (its 7-10 s overlap ingestion in `task
+    # pipeline`) or on the first Spark task (`task dev`: the code servers load without it).
+    standin_spark_at_start: bool = Field(True, validation_alias=_env("LAKEHOUSE_STANDIN_SPARK_AT_START"))
 
     # Run-failure notifications: a log line unless a webhook is configured.
     alert_webhook_url: Url | None = Field(None, validation_alias=_env("LAKEHOUSE_ALERT_WEBHOOK_URL"))

@@ -63,6 +63,7 @@ def databricks_standin(
         spark_dir=settings.state_dir / "spark",
         spark_remote=spark_remote,
         catalog=settings.catalog,
+        spark_at_start=settings.standin_spark_at_start,
     )
 
 

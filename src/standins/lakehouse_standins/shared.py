@@ -143,6 +143,7 @@ def _start_server(settings: LakehouseSettings, folder: Path, notes: list[str]) -
         "LAKEHOUSE_ROOT": str(settings.root),
         "LAKEHOUSE_DATABRICKS_STANDIN_PORT": str(ports[0]),
         "LAKEHOUSE_DBT_CLOUD_STANDIN_PORT": str(ports[1]),
+        "LAKEHOUSE_STANDIN_SPARK_AT_START": str(settings.standin_spark_at_start).lower(),
     }
     if settings.data_dir_override:
         env["LAKEHOUSE_DATA_DIR"] = str(settings.data_dir_override)

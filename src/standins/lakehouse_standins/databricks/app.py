@@ -105,8 +105,11 @@ class DatabricksStandin:
         spark_dir: Path | None = None,
         spark_remote: str | None = None,
         catalog: str = "main",
+        spark_at_start: bool = True,
     ) -> None:
         self.recorder = recorder or Recorder()
+        # False: the JVM starts with the first Spark task (`SparkServer.remote()` starts it).
+        self._spark_at_start = spark_at_start
         spark = (
             ExternalSpark(spark_remote) if spark_remote else SparkRuntime(spark_dir or state_dir / "spark")
         )
@@ -129,7 +132,8 @@ class DatabricksStandin:
 
     def start(self) -> str:
         url = self._server.start()
-        self._state.spark.start()
+        if self._spark_at_start:
+            self._state.spark.start()
         return url
 
     def stop(self) -> None:
