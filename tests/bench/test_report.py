@@ -1,0 +1,26 @@
+"""The benchmark table: the whole platform's row is derived from the two paths at one scale."""
+
+from lakehouse_cli.bench.report import render, whole_platform
+from lakehouse_cli.bench.timing import summarize
+
+
+def test_the_whole_platform_weighs_the_fixed_cost_against_all_the_work() -> None:
+    results = {
+        "pipeline_1M": summarize({"direct": [7.0, 7.0, 7.0], "dagster": [12.0, 12.0, 12.0]}, "direct"),
+        "medallion_1M": summarize({"direct": [380.0], "dagster": [345.0]}, "direct"),
+        "medallion_10M": summarize({"direct": [1.0], "dagster": [1.0]}, "direct"),
+    }
+
+    derived = whole_platform(results)
+
+    assert list(derived) == ["whole_1M"]  # no jaffle shop path at 10M: no whole row
+    whole = derived["whole_1M"]
+    assert whole["medians"] == {"direct": 387.0, "dagster": 357.0}
+    assert round(whole["ratios"]["dagster"], 3) == round(357 / 387, 3)
+    assert "| whole_1M | dagster | 357.000 | direct | 0.92x | 1 |" in render(
+        {**results, "machine": None} | {"machine": _machine()}
+    )
+
+
+def _machine() -> dict[str, object]:
+    return {"cores": 2, "memory_gib": 1, "cpu": "x", "python": "3", "versions": {}, "date": "d"}
