@@ -17,12 +17,12 @@ def prepare_state(settings: LakehouseSettings, refresh: bool = False) -> Path:
 
     if not settings.uses_dbt_cloud_standin:
         return prepare_dbt_cloud_state(settings, refresh=refresh)
-    from lakehouse_standins.local import dbt_cloud_config, port_answers
-
     workspace = build_workspace(settings)
     path = Path(workspace.state_path)
     if path.exists() and not refresh:
-        return path
+        return path  # before importing the stand-ins: they bring the Databricks SDK (~1 s)
+    from lakehouse_standins.local import dbt_cloud_config, port_answers
+
     if port_answers(settings.dbt_cloud_standin_port):
         workspace.prepare_state()
         return path
