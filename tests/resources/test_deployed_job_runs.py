@@ -12,8 +12,8 @@ from databricks.sdk.core import Config
 from databricks.sdk.service import compute, jobs
 from lakehouse_resources.databricks.deployed import find_job, run_job_with_pipes
 from lakehouse_standins.databricks import DatabricksStandin
-from lakehouse_standins.databricks.sample import write_sample_warehouse
 from lakehouse_standins.http import Fault
+from testsupport import sparkless_standin
 
 VOLUME = "/Volumes/main/lakehouse/pipes"
 REPORTS = """
@@ -36,11 +36,7 @@ HANGS = "import time\ntime.sleep(600)\n"
 
 @pytest.fixture
 def standin(tmp_path: Path) -> Iterator[DatabricksStandin]:
-    warehouse = write_sample_warehouse(tmp_path / "warehouse.duckdb")
-    # The tasks never touch Spark: a server URL nobody listens on keeps the JVM out of them.
-    with DatabricksStandin(
-        tmp_path / "standin", warehouse, code_roots=[tmp_path / "code"], spark_remote="sc://127.0.0.1:9"
-    ) as s:
+    with sparkless_standin(tmp_path) as s:  # these tasks never touch Spark
         yield s
 
 

@@ -12,7 +12,7 @@ from databricks.sdk.core import Config
 from databricks.sdk.errors import InvalidParameterValue, ResourceDoesNotExist
 from databricks.sdk.service import compute, jobs
 from lakehouse_standins.databricks import DatabricksStandin
-from lakehouse_standins.databricks.sample import write_sample_warehouse
+from testsupport import sparkless_standin
 
 CLUSTER = [
     jobs.JobCluster(job_cluster_key="main", new_cluster=compute.ClusterSpec(spark_version="x", num_workers=1))
@@ -21,11 +21,7 @@ CLUSTER = [
 
 @pytest.fixture
 def standin(tmp_path: Path) -> Iterator[DatabricksStandin]:
-    warehouse = write_sample_warehouse(tmp_path / "warehouse.duckdb")
-    # These tasks never touch Spark: a server URL nobody listens on keeps the JVM out of them.
-    with DatabricksStandin(
-        tmp_path / "standin", warehouse, code_roots=[tmp_path / "code"], spark_remote="sc://127.0.0.1:9"
-    ) as s:
+    with sparkless_standin(tmp_path) as s:  # these tasks never touch Spark
         yield s
 
 
