@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         help="which Definitions loads the defs benchmark measures",
     )
     parser.add_argument(
-        "--tiny", action="store_true", help="tiny data, one round: checks the code, not the speed"
+        "--tiny", action="store_true", help="tiny data, one round, no warm-up: checks the code, not the speed"
     )
     parser.add_argument("--bench-dir", type=Path, default=None, help="default: <state dir>/bench")
     parser.add_argument(

@@ -63,7 +63,11 @@ def _candidate_code(target: str, project_dir: Path | None) -> str:
 
 
 def run(
-    targets: list[str], project_dir: Path | None, env: dict[str, str], repeat: int
+    targets: list[str],
+    project_dir: Path | None,
+    env: dict[str, str],
+    repeat: int,
+    warmup: bool = True,
 ) -> dict[str, dict[str, Any]]:
     import subprocess
 
@@ -96,7 +100,10 @@ def run(
             "load": python_case(code, env),
         }
         results[target] = summarize(
-            interleaved(cases, repeat), "imports", baseline_imports=baseline, imported_by_load=imported
+            interleaved(cases, repeat, warmup),
+            "imports",
+            baseline_imports=baseline,
+            imported_by_load=imported,
         )
     return results
 

@@ -104,7 +104,7 @@ def _empty_workspace(work: Path, count: int) -> Path:
     return workspace
 
 
-def run(work: Path, repeat: int) -> dict[str, object]:
+def run(work: Path, repeat: int, warmup: bool = True) -> dict[str, object]:
     count = _location_count()
     workspace = _empty_workspace(work, count)
     empty_home = work / "empty_dagster_home"
@@ -142,4 +142,4 @@ def run(work: Path, repeat: int) -> dict[str, object]:
         return until_loaded([sys.executable, "-m", "lakehouse_cli.main", "dev"], env, port, work, count)
 
     cases = {"empty_dagster_dev": empty_dagster_dev, "lakehouse_dev": lakehouse_dev}
-    return summarize(interleaved(cases, repeat), "empty_dagster_dev", locations=count)
+    return summarize(interleaved(cases, repeat, warmup), "empty_dagster_dev", locations=count)

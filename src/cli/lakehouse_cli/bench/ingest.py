@@ -63,14 +63,14 @@ def asset_case(work: Path, data_dir: Path) -> Case:
     return lambda: timed(run)
 
 
-def full_load(work: Path, data_dir: Path, repeat: int) -> dict[str, object]:
+def full_load(work: Path, data_dir: Path, repeat: int, warmup: bool = True) -> dict[str, object]:
     tables = declared_tables(data_dir)
     cases: dict[str, Case] = {
         "duckdb_read_csv": lambda: timed(lambda: duckdb_read_csv(work / "baseline.duckdb", tables)),
         "loader": lambda: timed(lambda: loader_full(work / "loader.duckdb", tables)),
         "dagster_asset": asset_case(work, data_dir),
     }
-    return summarize(interleaved(cases, repeat), "duckdb_read_csv")
+    return summarize(interleaved(cases, repeat, warmup), "duckdb_read_csv")
 
 
 def _appended_rows(table: str, start: int, count: int) -> bytes:

@@ -71,7 +71,7 @@ def _sling(path: Path, db: Path) -> None:
     )
 
 
-def run(work: Path, data_dir: Path, repeat: int) -> dict[str, object]:
+def run(work: Path, data_dir: Path, repeat: int, warmup: bool = True) -> dict[str, object]:
     path, columns = declared_tables(data_dir)["raw_payments"]
     cases: dict[str, Case] = {
         "duckdb_read_csv": lambda: timed(lambda: _duckdb(path, columns, work / "peer_duckdb.duckdb")),
@@ -79,4 +79,4 @@ def run(work: Path, data_dir: Path, repeat: int) -> dict[str, object]:
         "dlt_arrow": lambda: timed(lambda: _dlt_arrow(path, work / "peer_dlt.duckdb", work)),
         "sling_cli": lambda: timed(lambda: _sling(path, work / "peer_sling.duckdb")),
     }
-    return summarize(interleaved(cases, repeat), "duckdb_read_csv")
+    return summarize(interleaved(cases, repeat, warmup), "duckdb_read_csv")

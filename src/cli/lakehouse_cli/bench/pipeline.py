@@ -80,7 +80,7 @@ def direct(data_dir: Path, db: Path, target_dir: Path) -> None:
         )
 
 
-def run(work: Path, data_dir: Path, repeat: int) -> dict[str, object]:
+def run(work: Path, data_dir: Path, repeat: int, warmup: bool = True) -> dict[str, object]:
     def launch(mode: str) -> str:
         db = work / f"pipeline_{mode}.duckdb"
         db.unlink(missing_ok=True)  # each run starts from an empty warehouse
@@ -104,7 +104,7 @@ def run(work: Path, data_dir: Path, repeat: int) -> dict[str, object]:
         "dagster": lambda: timed(lambda: launch("dagster")),
         "dagster_run_after_defs_load": run_only,
     }
-    return summarize(interleaved(cases, repeat), "direct")
+    return summarize(interleaved(cases, repeat, warmup), "direct")
 
 
 if __name__ == "__main__":

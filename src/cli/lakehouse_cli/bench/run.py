@@ -28,6 +28,8 @@ def run_benchmarks(
     defs_targets: list[str] | None = None,
 ) -> dict[str, Any]:
     settings = get_settings()
+    # A tiny run checks that every benchmark works, not its speed: no warm-up round.
+    warmup = not tiny
     bench = (bench_dir or settings.state_dir / "bench").resolve()
     work = bench / ("work-tiny" if tiny else "work")
     shutil.rmtree(work, ignore_errors=True)
@@ -42,15 +44,15 @@ def run_benchmarks(
         label = scale_label(rows)
         data_dir, counts = jaffle_shop_at(bench, rows)
         if "ingest" in only:
-            results[f"ingest_{label}"] = _say(ingest.full_load(work, data_dir, repeat))
+            results[f"ingest_{label}"] = _say(ingest.full_load(work, data_dir, repeat, warmup))
         if "incremental" in only:
             results[f"incremental_{label}"] = _say(ingest.incremental(work, data_dir, counts, repeat))
         if "pipeline" in only and (tiny or rows <= 1_000_000):  # the brief's scale for this one
-            results[f"pipeline_{label}"] = _say(pipeline.run(work, data_dir, repeat))
+            results[f"pipeline_{label}"] = _say(pipeline.run(work, data_dir, repeat, warmup))
         if "peers" in only:
             from lakehouse_cli.bench import peers
 
-            results[f"peers_{label}"] = _say(peers.run(work, data_dir, repeat))
+            results[f"peers_{label}"] = _say(peers.run(work, data_dir, repeat, warmup))
         if "medallion" in only:
             from lakehouse_cli.bench import medallion
 
@@ -59,16 +61,16 @@ def run_benchmarks(
         targets = defs_targets or list(defs_load.TARGETS)
         for count in models if "dbt_core" in targets else []:
             project = generated_project(settings, bench, count)
-            loads = defs_load.run(["dbt_core"], project, env, repeat)
+            loads = defs_load.run(["dbt_core"], project, env, repeat, warmup)
             results[f"defs_dbt_core_{count}_models"] = _say(loads["dbt_core"])
         others = [target for target in targets if target != "dbt_core"]
-        for target, result in defs_load.run(others, None, env, repeat).items():
+        for target, result in defs_load.run(others, None, env, repeat, warmup).items():
             results[f"defs_{target}"] = _say(result)
     if "pipes" in only:
         for name, result in pipes.run(work, repeat).items():
             results[name] = _say(result)
     if "dev" in only:
-        results["dev_load"] = _say(dev_load.run(work, repeat))
+        results["dev_load"] = _say(dev_load.run(work, repeat, warmup))
     out = bench / ("results-tiny.json" if tiny else "results.json")
     report.write_results(out, results)
     if not tiny or docs:
