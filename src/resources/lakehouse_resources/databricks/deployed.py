@@ -18,7 +18,12 @@ from dagster._core.pipes.client import PipesClientCompletedInvocation
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import jobs
 
-from lakehouse_resources.databricks.run_follower import DatabricksRunError, RunFollower, api_call
+from lakehouse_resources.databricks.run_follower import (
+    DatabricksRunError,
+    RunFollower,
+    api_call,
+    read_retrying,
+)
 from lakehouse_resources.databricks.volumes import VolumesContextInjector, VolumesMessageReader
 
 UPDATE_ENDED = ("COMPLETED", "FAILED", "CANCELED")
@@ -126,7 +131,13 @@ def run_pipeline_update(
     seen = None
     try:
         while True:
-            info = client.pipelines.get_update(pipeline_id, update_id).update
+            info = read_retrying(
+                f"pipeline update {update_id}",
+                lambda: client.pipelines.get_update(pipeline_id, update_id),
+                deadline,
+                log,
+                poll_interval_seconds,
+            ).update
             state = info.state.value if info and info.state else "UNKNOWN"
             if state != seen:
                 log(f"Pipeline {pipeline_id} update {update_id} is {state}")

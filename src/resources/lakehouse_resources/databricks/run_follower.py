@@ -55,6 +55,22 @@ def api_call(client: WorkspaceClient, what: str, call: Callable[[], T]) -> T:
         raise unreachable_error(client, what, exc) from exc
 
 
+def read_retrying(
+    what: str, read: Callable[[], T], deadline: float, warn: Callable[[str], object], backoff: float
+) -> T:
+    """`read()` (an idempotent GET), retried with growing backoff on server errors until `deadline`."""
+    backoff = backoff or 0.5
+    while True:
+        try:
+            return read()
+        except _TRANSIENT_READ_ERRORS as exc:
+            if time.monotonic() + backoff > deadline:
+                raise
+            warn(f"Reading {what} failed ({type(exc).__name__}: {exc}); retrying in {backoff:g} s")
+            time.sleep(backoff)
+            backoff = min(backoff * 2, _MAX_READ_BACKOFF_SECONDS)
+
+
 @dataclass(frozen=True)
 class RunFollower:
     """Polls runs/get until a run ends; `log` is the step's logger (`context.log`)."""
@@ -85,19 +101,13 @@ class RunFollower:
             time.sleep(self.poll_interval_seconds)
 
     def _get_run(self, run_id: int, deadline: float) -> jobs.Run:
-        """runs/get, retried with backoff on server errors until `deadline`."""
-        backoff = self.poll_interval_seconds or 0.5
-        while True:
-            try:
-                return self.client.jobs.get_run(run_id)
-            except _TRANSIENT_READ_ERRORS as exc:
-                if time.monotonic() + backoff > deadline:
-                    raise
-                self.log.warning(
-                    f"Reading {self.kind} {run_id} failed ({type(exc).__name__}: {exc}); retrying in {backoff:g} s"
-                )
-                time.sleep(backoff)
-                backoff = min(backoff * 2, _MAX_READ_BACKOFF_SECONDS)
+        return read_retrying(
+            f"{self.kind} {run_id}",
+            lambda: self.client.jobs.get_run(run_id),
+            deadline,
+            self.log.warning,
+            self.poll_interval_seconds,
+        )
 
     def cancel(self, run_id: int) -> None:
         """Cancel the run and wait (a while) until Databricks stops it; never raises, since the step
