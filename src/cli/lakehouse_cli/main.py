@@ -107,7 +107,11 @@ def _dev(args: argparse.Namespace) -> int:
             env.update(standins.child_env())
         prepare_state(standins.settings_for(settings) if standins is not None else settings)
         if standins is not None:
-            _deploy_bundle_for_dev(standins.settings_for(settings))
+            # Beside the code servers' start: no location needs the deployment to load (jobs and
+            # pipelines are looked up when they run), and the UI is up long after this ends.
+            threading.Thread(
+                target=_deploy_bundle_for_dev, args=(standins.settings_for(settings),), daemon=True
+            ).start()
         # Not from the checkout's root, whose `.env` (for `dg dev`) dagster dev would load over ours.
         return _run_until_signalled([*command, *args.extra], Path(env["DAGSTER_HOME"]), env)
 
