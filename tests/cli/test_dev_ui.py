@@ -83,6 +83,8 @@ def test_ui_loads_every_location(local_settings: object, tmp_path: Path) -> None
         repositories = httpx.post(
             f"http://127.0.0.1:{port}/graphql", json={"query": SENSORS_QUERY}, timeout=30
         ).json()["data"]["repositoriesOrError"]["nodes"]
+        # The bundle is deployed to the stand-in beside the code servers' start.
+        wait_for(lambda: "bundle deploy: " in (tmp_path / "dev.log").read_text(), "the bundle deploy", 120)
     finally:
         code, survivors = stop(proc)
     assert code == 0, "a Ctrl-C is a clean stop"
