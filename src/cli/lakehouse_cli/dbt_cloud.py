@@ -11,6 +11,13 @@ from pathlib import Path
 from lakehouse_resources.settings import LakehouseSettings
 
 
+def state_ready(settings: LakehouseSettings) -> bool:
+    """Whether the state Definitions load is already written (then `prepare_state` does nothing)."""
+    from lakehouse_resources.dbt_cloud_state import state_path
+
+    return state_path(settings).exists()
+
+
 def prepare_state(settings: LakehouseSettings, refresh: bool = False) -> Path:
     """Write the state file (kept when present unless `refresh`) and return its path."""
     from lakehouse_transformation.defs.dbt_cloud.workspace import build_workspace, prepare_dbt_cloud_state

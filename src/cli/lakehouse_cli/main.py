@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from lakehouse_resources.processes import start_child, stop_group
 from lakehouse_resources.settings import LakehouseSettings, SettingsError, get_settings
 
 
@@ -80,7 +82,9 @@ def _require_java(settings: LakehouseSettings) -> None:
 
 
 def _dev(args: argparse.Namespace) -> int:
-    from lakehouse_standins.shared import port_free, shared_standins
+    from lakehouse_standins.shared import planned_settings, port_free, shared_standins, wants_standins
+
+    from lakehouse_cli.dbt_cloud import prepare_state, state_ready
 
     settings = get_settings()
     _require_java(settings)
@@ -100,20 +104,47 @@ def _dev(args: argparse.Namespace) -> int:
     ]
     # The code servers load while nothing else competes for the CPU; Spark starts on the first
     # Databricks task (a stand-in this checkout already runs keeps its own choice).
-    with shared_standins(settings.model_copy(update={"standin_spark_at_start": False})) as standins:
-        from lakehouse_cli.dbt_cloud import prepare_state
+    settings = settings.model_copy(update={"standin_spark_at_start": False})
+    cwd = Path(env["DAGSTER_HOME"])  # not the checkout's root, whose `.env` (for `dg dev`) would win
+    dagster_dev: subprocess.Popen[bytes] | None = None
+    if wants_standins(settings):
+        settings = planned_settings(settings)
+        if state_ready(settings):
+            # Nothing the code servers load waits for the stand-ins: start both at once.
+            dagster_dev = _start_dagster_dev([*command, *args.extra], cwd, {**env, **_ports_env(settings)})
+    try:
+        with shared_standins(settings) as standins:
+            if standins is not None and standins.settings_for(settings) != settings:
+                if dagster_dev is not None:
+                    print(
+                        "lakehouse dev: a stand-in port was taken while starting; restart `task dev`"
+                        " so the code servers use the stand-ins' ports",
+                        file=sys.stderr,
+                    )
+                settings = standins.settings_for(settings)
+            if dagster_dev is None:
+                prepare_state(settings)
+                dagster_dev = _start_dagster_dev(
+                    [*command, *args.extra], cwd, {**env, **_ports_env(settings)}
+                )
+            if standins is not None:
+                # Beside the code servers' start: no location needs the deployment to load (jobs
+                # and pipelines are looked up when they run), and the UI is up long after this ends.
+                threading.Thread(
+                    target=_deploy_bundle_for_dev, args=(standins.settings_for(settings),), daemon=True
+                ).start()
+            return _wait_until_signalled(dagster_dev)
+    except BaseException:
+        if dagster_dev is not None and dagster_dev.poll() is None:
+            stop_group(dagster_dev)
+        raise
 
-        if standins is not None:
-            env.update(standins.child_env())
-        prepare_state(standins.settings_for(settings) if standins is not None else settings)
-        if standins is not None:
-            # Beside the code servers' start: no location needs the deployment to load (jobs and
-            # pipelines are looked up when they run), and the UI is up long after this ends.
-            threading.Thread(
-                target=_deploy_bundle_for_dev, args=(standins.settings_for(settings),), daemon=True
-            ).start()
-        # Not from the checkout's root, whose `.env` (for `dg dev`) dagster dev would load over ours.
-        return _run_until_signalled([*command, *args.extra], Path(env["DAGSTER_HOME"]), env)
+
+def _ports_env(settings: LakehouseSettings) -> dict[str, str]:
+    return {
+        "LAKEHOUSE_DATABRICKS_STANDIN_PORT": str(settings.databricks_standin_port),
+        "LAKEHOUSE_DBT_CLOUD_STANDIN_PORT": str(settings.dbt_cloud_standin_port),
+    }
 
 
 def _deploy_bundle_for_dev(settings: LakehouseSettings) -> None:
@@ -129,13 +160,14 @@ def _deploy_bundle_for_dev(settings: LakehouseSettings) -> None:
             print(deployed)
 
 
-def _run_until_signalled(command: list[str], cwd: Path, env: dict[str, str]) -> int:
-    """Run `command` in its own group until it ends or we are asked to stop; a requested stop
-    that the child honours is a clean exit (0)."""
-    from lakehouse_resources.processes import start_child
-
+def _start_dagster_dev(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
     # SIGTERM when we die: dagster dev then stops its webserver, daemon and code servers.
-    child = start_child(command, cwd=cwd, env=env, parent_death_signal=signal.SIGTERM)
+    return start_child(command, cwd=cwd, env=env, parent_death_signal=signal.SIGTERM)
+
+
+def _wait_until_signalled(child: subprocess.Popen[bytes]) -> int:
+    """Wait until `child` ends or we are asked to stop; a requested stop that the child honours is
+    a clean exit (0)."""
     stopping: list[int] = []
 
     def forward(signum: int, _frame: object) -> None:

@@ -170,6 +170,24 @@ def _start_server(settings: LakehouseSettings, folder: Path, notes: list[str]) -
     return server
 
 
+def planned_settings(settings: LakehouseSettings) -> LakehouseSettings:
+    """`settings` on the ports this checkout's stand-ins serve on, or will serve on when
+    `shared_standins(planned)` starts them: a caller can start what needs the ports (`task dev`'s
+    code servers) while the stand-ins start."""
+    folder = registry_dir(settings)
+    with _locked(folder):
+        server = _read_server(folder)
+    if server is not None:
+        return server.settings_for(settings)
+    notes: list[str] = []  # said again by shared_standins if the port is still taken then
+    return settings.model_copy(
+        update={
+            "databricks_standin_port": _choose_port(settings.databricks_standin_port, "", notes),
+            "dbt_cloud_standin_port": _choose_port(settings.dbt_cloud_standin_port, "", notes),
+        }
+    )
+
+
 @contextmanager
 def shared_standins(settings: LakehouseSettings, say=print) -> Iterator[StandinServer | None]:
     """Use this checkout's stand-ins for as long as the block lasts (None when none are wanted)."""

@@ -11,7 +11,6 @@ local, run by `task dev`, `task pipeline` and `task standins` locally. Loading o
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -19,13 +18,12 @@ import dagster as dg
 from dagster._serdes import deserialize_value, serialize_value
 from dagster_dbt.cloud_v2.resources import DbtCloudCredentials, DbtCloudWorkspace
 from dagster_dbt.cloud_v2.types import DbtCloudWorkspaceData
-from lakehouse_resources.asset_keys import KAIZEN_WARS
+from lakehouse_resources.dbt_cloud_state import state_path
 from lakehouse_resources.settings import LakehouseSettings
 from pydantic import Field, PrivateAttr
 
 from lakehouse_transformation.defs.dbt_cloud.client import LakehouseDbtCloudClient
 
-PROJECT_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
 # The deploy step that writes the state; docs/operations.md runs it in CI.
 PREPARE_COMMAND = "uv run lakehouse dbt-cloud prepare"
 
@@ -111,18 +109,6 @@ class PersistedDbtCloudWorkspace(DbtCloudWorkspace):
         return self._refreshed
 
 
-def _project_digest(settings: LakehouseSettings, access_url: str) -> str:
-    digest = hashlib.sha256(access_url.encode())
-    if settings.is_local:
-        project_dir = settings.dbt_dir / KAIZEN_WARS
-        for file in sorted(p for p in project_dir.rglob("*") if p.suffix in PROJECT_SUFFIXES):
-            if "target" in file.relative_to(project_dir).parts:
-                continue
-            digest.update(file.relative_to(project_dir).as_posix().encode())
-            digest.update(file.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 STANDIN_HINT = (
     "The local dbt Cloud stand-in is not running: start it with `uv run task standins` (or `task dev`)"
 )
@@ -131,17 +117,13 @@ STANDIN_HINT = (
 def build_workspace(settings: LakehouseSettings) -> PersistedDbtCloudWorkspace:
     """The workspace the settings name; locally the stand-in, with the checkout's token."""
     target = settings.dbt_cloud_target()
-    digest = _project_digest(settings, target.access_url)
-    state_name = (
-        f"{KAIZEN_WARS}-{target.account_id}-{target.project_id}-{target.environment_id}-{digest}.json"
-    )
     return PersistedDbtCloudWorkspace(
         credentials=DbtCloudCredentials(
             account_id=target.account_id, token=target.token, access_url=target.access_url
         ),
         project_id=target.project_id,
         environment_id=target.environment_id,
-        state_path=str(settings.state_dir / "dbt_cloud" / state_name),
+        state_path=str(state_path(settings)),
         unreachable_hint=STANDIN_HINT if settings.uses_dbt_cloud_standin else None,
     )
 
