@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 from lakehouse_resources.settings import LakehouseSettings, get_settings
+from lakehouse_standins.databricks.spark_runtime import FORK_SAFE_GRPC_ENV
 from testsupport import REPO, free_port
+
+# Tests host stand-ins in this process; set before any test starts gRPC (see FORK_SAFE_GRPC_ENV).
+os.environ.update(FORK_SAFE_GRPC_ENV)
 
 # One Spark Connect server per test session: fixtures `spark_runtime`, `spark_remote`, `spark`.
 pytest_plugins = ["spark_support"]

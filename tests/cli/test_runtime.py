@@ -89,8 +89,9 @@ def test_a_run_waiting_for_the_pool_stops_on_a_signal(
 
 
 def test_stand_ins_are_shared_counted_and_never_a_strangers(
-    local_settings: LakehouseSettings, tmp_path: Path
+    local_settings: LakehouseSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("GRPC_ENABLE_FORK_SUPPORT")  # the tests' own: the server must set it itself
     # A stranger listens on the configured Databricks port: it must not be used.
     stranger = socket.socket()
     stranger.bind(("127.0.0.1", local_settings.databricks_standin_port))
@@ -101,6 +102,9 @@ def test_stand_ins_are_shared_counted_and_never_a_strangers(
     try:
         wait_for(lambda: "Ctrl-C to stop" in (tmp_path / "first.log").read_text(), "the first user")
         server = _server(registry)
+        # The server forks tasks while its threads use Spark Connect: gRPC's fork handlers are off.
+        environ = Path(f"/proc/{server['pid']}/environ").read_bytes().split(b"\0")
+        assert b"GRPC_ENABLE_FORK_SUPPORT=false" in environ
         assert server["databricks_port"] != local_settings.databricks_standin_port
         assert f"port {local_settings.databricks_standin_port}" in (tmp_path / "first.log").read_text()
         second = lakehouse("standins", log=tmp_path / "second.log")

@@ -31,6 +31,8 @@ from pathlib import Path
 from lakehouse_resources.processes import start_child, stop_group
 from lakehouse_resources.settings import LakehouseSettings, get_settings
 
+from lakehouse_standins.databricks.spark_runtime import FORK_SAFE_GRPC_ENV
+
 _POLL_SECONDS = 0.5
 _START_TIMEOUT_SECONDS = 120.0
 _STOP_TIMEOUT_SECONDS = 30.0
@@ -144,6 +146,7 @@ def _start_server(settings: LakehouseSettings, folder: Path, notes: list[str]) -
         "LAKEHOUSE_DATABRICKS_STANDIN_PORT": str(ports[0]),
         "LAKEHOUSE_DBT_CLOUD_STANDIN_PORT": str(ports[1]),
         "LAKEHOUSE_STANDIN_SPARK_AT_START": str(settings.standin_spark_at_start).lower(),
+        **FORK_SAFE_GRPC_ENV,
     }
     if settings.data_dir_override:
         env["LAKEHOUSE_DATA_DIR"] = str(settings.data_dir_override)

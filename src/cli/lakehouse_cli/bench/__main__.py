@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         "tiny": args.tiny,
     }
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    from lakehouse_standins.databricks.spark_runtime import FORK_SAFE_GRPC_ENV
+
+    os.environ.update(FORK_SAFE_GRPC_ENV)  # the pipes and medallion cases host a stand-in
     run_benchmarks(**options)
     return 0
 

@@ -31,6 +31,11 @@ from typing import Any, Protocol
 from lakehouse_resources.processes import start_child, stop_group
 
 CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+# For every process that hosts a stand-in (its server, the tests, the benchmarks), set before gRPC
+# starts: grpcio's fork handlers are on by default and can deadlock a fork taken while other threads
+# use Spark Connect (grpc/grpc#37259; seen in CI as a pipeline update that never started). The
+# stand-ins fork task processes from many threads, and those exec at once: they need no handler.
+FORK_SAFE_GRPC_ENV = {"GRPC_ENABLE_FORK_SUPPORT": "false"}
 INSTALL_JAVA_HINT = "install Java 17, e.g. `apt-get install openjdk-17-jre-headless`"
 _START_TIMEOUT_SECONDS = 180.0
 
