@@ -21,7 +21,7 @@ from databricks.sdk.service import jobs
 from lakehouse_resources.databricks.run_follower import (
     DatabricksRunError,
     RunFollower,
-    api_call,
+    ended,
     read_retrying,
 )
 from lakehouse_resources.databricks.volumes import VolumesContextInjector, VolumesMessageReader
@@ -225,29 +225,15 @@ def run_job_with_pipes(
             body["python_params"] = params
         if any(t.notebook_task for t in tasks):
             body["notebook_params"] = dict(session.get_bootstrap_env_vars())
-        run_id: int | None = None
         follower = RunFollower(client, context.log, poll_interval_seconds, kind="Databricks job run")
-        try:
-            answer = api_call(
-                client,
-                f"run job {settings.name}",
-                lambda: client.api_client.do("POST", "/api/2.2/jobs/run-now", body=body),
-            )
-            assert isinstance(answer, dict)
-            run_id = int(answer["run_id"])
-            run = follower.wait(run_id, timeout_seconds)
-        except BaseException:
-            # As for one-time runs: interrupts, timeouts and API failures stop the remote run.
-            reader.abandon()
-            if run_id is not None:
-                follower.cancel(run_id)
-            raise
+        run_id, run = follower.start_and_wait(
+            f"run job {settings.name}", lambda: _run_now(client, body), timeout_seconds, reader.abandon
+        )
         state = run.state or jobs.RunState()
         if state.result_state is not jobs.RunResultState.SUCCESS:
             reader.abandon()
-            ended = state.result_state or state.life_cycle_state
             raise DatabricksRunError(
-                f"Databricks job {settings.name} run {run_id} ended {ended.value if ended else 'unknown'}:"
+                f"Databricks job {settings.name} run {run_id} ended {ended(state)}:"
                 f" {state.state_message or 'no message'} (run page: {run.run_page_url})"
             )
     metadata: dict[str, Any] = {"databricks_job_id": dg.MetadataValue.int(job.job_id or 0)}
@@ -256,3 +242,9 @@ def run_job_with_pipes(
     if run.run_page_url:
         metadata["databricks_run_url"] = dg.MetadataValue.url(run.run_page_url)
     return PipesClientCompletedInvocation(session, metadata=metadata), run
+
+
+def _run_now(client: WorkspaceClient, body: dict[str, Any]) -> int:
+    answer = client.api_client.do("POST", "/api/2.2/jobs/run-now", body=body)
+    assert isinstance(answer, dict)
+    return int(answer["run_id"])

@@ -19,7 +19,7 @@ from lakehouse_resources.databricks.run_follower import (
     UNREACHABLE,
     DatabricksRunError,
     RunFollower,
-    api_call,
+    ended,
     unreachable_error,
 )
 from lakehouse_resources.databricks.spec import (
@@ -81,7 +81,6 @@ class LakehousePipesDatabricksClient(BasePipesDatabricksClient):
         )
         timeout = task.timeout_seconds or self.timeout_seconds
         extras = {**(extras or {}), "env": dict(task.env), "parameters": dict(task.parameters)}
-        run_id: int | None = None
         with dg.open_pipes_session(
             context=context, extras=extras, context_injector=injector, message_reader=reader
         ) as session:
@@ -102,24 +101,16 @@ class LakehousePipesDatabricksClient(BasePipesDatabricksClient):
             follower = RunFollower(
                 self.client, context.log, self.poll_interval_seconds, self.cancel_wait_seconds
             )
-            try:
-                run_id = api_call(self.client, "submit the run", lambda: self._submit(body))
-                run = follower.wait(run_id, timeout)
-            except BaseException:
-                # Interrupts (run terminated), timeouts and API failures alike: stop the remote
-                # run, then let the error fail the step.
-                reader.abandon()
-                if run_id is not None:
-                    follower.cancel(run_id)
-                raise
+            run_id, run = follower.start_and_wait(
+                "submit the run", lambda: self._submit(body), timeout, reader.abandon
+            )
             state = run.state or jobs.RunState()
             output = self._output(run)
             self._log_output(context, run, output)
             if state.result_state is not jobs.RunResultState.SUCCESS:
                 reader.abandon()
-                ended = state.result_state or state.life_cycle_state
                 raise DatabricksRunError(
-                    f"Databricks run {run_id} ended {ended.value if ended else 'unknown'}:"
+                    f"Databricks run {run_id} ended {ended(state)}:"
                     f" {_failure_detail(state, output)} (run page: {run.run_page_url})"
                 )
         if not session.message_handler.received_closed_message:

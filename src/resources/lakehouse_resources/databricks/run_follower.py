@@ -71,6 +71,12 @@ def read_retrying(
             backoff = min(backoff * 2, _MAX_READ_BACKOFF_SECONDS)
 
 
+def ended(state: jobs.RunState) -> str:
+    """How a run ended, for messages: its result state, else its life cycle state."""
+    end = state.result_state or state.life_cycle_state
+    return end.value if end else "unknown"
+
+
 @dataclass(frozen=True)
 class RunFollower:
     """Polls runs/get until a run ends; `log` is the step's logger (`context.log`)."""
@@ -80,6 +86,22 @@ class RunFollower:
     poll_interval_seconds: float = 1.0
     cancel_wait_seconds: float = 60.0
     kind: str = "Databricks run"
+
+    def start_and_wait(
+        self, what: str, start: Callable[[], int], timeout: float, on_failure: Callable[[], object]
+    ) -> tuple[int, jobs.Run]:
+        """Start a run (`start()` returns its id) and wait for its end. Interrupts (the Dagster run
+        terminated), timeouts and API failures alike call `on_failure`, cancel the run if it was
+        started, and let the error fail the step."""
+        run_id: int | None = None
+        try:
+            run_id = api_call(self.client, what, start)
+            return run_id, self.wait(run_id, timeout)
+        except BaseException:
+            on_failure()
+            if run_id is not None:
+                self.cancel(run_id)
+            raise
 
     def wait(self, run_id: int, timeout: float) -> jobs.Run:
         """The run once it has ended; DatabricksRunError when `timeout` passes first (the caller cancels)."""
