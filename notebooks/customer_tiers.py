@@ -7,21 +7,13 @@
 
 # COMMAND ----------
 
-from dagster_pipes import (
-    PipesDatabricksNotebookWidgetsParamsLoader,
-    PipesUnityCatalogVolumesContextLoader,
-    open_dagster_pipes,
-)
-from lakehouse_pipes import PromptVolumesMessageWriter
+from dagster_pipes import PipesDatabricksNotebookWidgetsParamsLoader
+from lakehouse_pipes import open_volumes_pipes
 from pyspark.sql import functions as F
 
 # COMMAND ----------
 
-with open_dagster_pipes(
-    context_loader=PipesUnityCatalogVolumesContextLoader(),
-    message_writer=PromptVolumesMessageWriter(interval=1),
-    params_loader=PipesDatabricksNotebookWidgetsParamsLoader(dbutils.widgets),
-) as pipes:
+with open_volumes_pipes(PipesDatabricksNotebookWidgetsParamsLoader(dbutils.widgets)) as pipes:
     customers_table = dbutils.widgets.get("customers_table")
     tiers_table = dbutils.widgets.get("tiers_table")
     dbutils.widgets.text("gold_from", "100")

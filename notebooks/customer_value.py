@@ -10,23 +10,13 @@
 
 import os
 
-from dagster_pipes import (
-    PipesDatabricksNotebookWidgetsParamsLoader,
-    PipesUnityCatalogVolumesContextLoader,
-    open_dagster_pipes,
-)
-from lakehouse_pipes import PromptVolumesMessageWriter
+from dagster_pipes import PipesDatabricksNotebookWidgetsParamsLoader
+from lakehouse_pipes import open_volumes_pipes
 from pyspark.sql import functions as F
 
 # COMMAND ----------
 
-# The message writer's interval bounds how stale Dagster's view is while the notebook runs; the
-# last chunk is written when the session closes whatever the interval.
-with open_dagster_pipes(
-    context_loader=PipesUnityCatalogVolumesContextLoader(),
-    message_writer=PromptVolumesMessageWriter(interval=1),
-    params_loader=PipesDatabricksNotebookWidgetsParamsLoader(dbutils.widgets),
-) as pipes:
+with open_volumes_pipes(PipesDatabricksNotebookWidgetsParamsLoader(dbutils.widgets)) as pipes:
     # User env vars arrive in the Pipes extras in every compute mode (a job cluster also has them
     # as real env vars); applying them here makes the rest of the notebook mode-agnostic.
     os.environ.update(pipes.extras.get("env", {}))

@@ -1,4 +1,5 @@
-"""What the notebooks and Python jobs here share: a prompt Volumes message writer.
+"""What the notebooks and Python jobs here share: Pipes over Unity Catalog Volumes with a prompt
+message writer.
 
 Databricks puts a notebook's (and a Python file's) own folder on `sys.path`, so workspace files
 next to them import like any module; the local stand-in does the same.
@@ -9,7 +10,25 @@ import json
 import threading
 from contextlib import contextmanager
 
-from dagster_pipes import PipesBufferedFilesystemMessageWriterChannel, PipesUnityCatalogVolumesMessageWriter
+from dagster_pipes import (
+    PipesBufferedFilesystemMessageWriterChannel,
+    PipesParamsLoader,
+    PipesUnityCatalogVolumesContextLoader,
+    PipesUnityCatalogVolumesMessageWriter,
+    open_dagster_pipes,
+)
+
+
+def open_volumes_pipes(params_loader: PipesParamsLoader):
+    """Pipes as the lakehouse Databricks client launches it: context and messages on the Volume;
+    the bootstrap from `params_loader` (a notebook's widgets, a Python task's arguments)."""
+    return open_dagster_pipes(
+        context_loader=PipesUnityCatalogVolumesContextLoader(),
+        # The interval bounds how stale Dagster's view is while the task runs; the last chunk is
+        # written when the session closes whatever the interval.
+        message_writer=PromptVolumesMessageWriter(interval=1),
+        params_loader=params_loader,
+    )
 
 
 class PromptVolumesMessageWriter(PipesUnityCatalogVolumesMessageWriter):
