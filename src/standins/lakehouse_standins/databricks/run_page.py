@@ -47,15 +47,22 @@ def _state(run: Run | JobRun | TaskRun) -> str:
     return f"{run.life_cycle_state} {run.result_state or ''}".strip()
 
 
+def _output_sections(output: dict) -> str:
+    """What runs/get-output answers for a task: its result, error, trace and stdout."""
+    return (
+        _section("Result", (output.get("notebook_output") or {}).get("result"))
+        + _section("Error", output.get("error"))
+        + _section("Error trace", output.get("error_trace"))
+        + _section("Output (stdout)", output.get("logs"))
+    )
+
+
 def render_run(run: Run) -> HTMLResponse:
     output = run.output
     body = (
         f"<h1>Run {run.run_id}: {html.escape(run.run_name)}</h1>"
         f"<p>State: <b>{html.escape(_state(run))}</b> {html.escape(run.state_message)}</p>"
-        + _section("Result", (output.get("notebook_output") or {}).get("result"))
-        + _section("Error", output.get("error"))
-        + _section("Error trace", output.get("error_trace"))
-        + _section("Output (stdout)", output.get("logs"))
+        + _output_sections(output)
         + _section("Tasks", [{k: v for k, v in task.items() if k != "notebook_task"} for task in run.tasks])
         + "<p><a href='/'>All runs</a></p>"
     )
@@ -81,11 +88,7 @@ def _render_task_run(job_run: JobRun, task: TaskRun) -> HTMLResponse:
     body = (
         f"<h1>Task {html.escape(task.key)} of run <a href='/standin/runs/{job_run.run_id}'>{job_run.run_id}</a></h1>"
         f"<p>State: <b>{html.escape(_state(task))}</b>"
-        f" {html.escape(task.state_message)}</p>"
-        + _section("Result", (output.get("notebook_output") or {}).get("result"))
-        + _section("Error", output.get("error"))
-        + _section("Error trace", output.get("error_trace"))
-        + _section("Output (stdout)", output.get("logs"))
+        f" {html.escape(task.state_message)}</p>" + _output_sections(output)
     )
     return _page(f"Task run {task.run_id}", body)
 
