@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lakehouse_standins.databricks.errors import ApiError
+from lakehouse_standins.databricks.errors import ApiError, answers_api_errors
 from lakehouse_standins.databricks.spark_runtime import SparkServer
 from lakehouse_standins.databricks.task_process import TaskOutcome, run_task
 from lakehouse_standins.databricks.tasks import TASK_TYPES, TaskLauncher
@@ -405,15 +405,6 @@ def routes(api: DeployedJobs, run_routes: list[Route]) -> list[Route]:
         (route.path, method): route.endpoint for route in run_routes for method in route.methods or ()
     }
 
-    def guarded(handler: Any) -> Any:
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ApiError as exc:
-                return exc.response()
-
-        return endpoint
-
     async def create(request: Request) -> Response:
         return JSONResponse({"job_id": api.create(await request.json())})
 
@@ -486,16 +477,18 @@ def routes(api: DeployedJobs, run_routes: list[Route]) -> list[Route]:
     for version in ("2.2", "2.1"):
         jobs = f"/api/{version}/jobs"
         found += [
-            Route(f"{jobs}/create", guarded(create), methods=["POST"]),
-            Route(f"{jobs}/reset", guarded(reset), methods=["POST"]),
-            Route(f"{jobs}/update", guarded(update), methods=["POST"]),
-            Route(f"{jobs}/delete", guarded(delete), methods=["POST"]),
-            Route(f"{jobs}/get", guarded(get), methods=["GET"]),
-            Route(f"{jobs}/list", guarded(list_jobs), methods=["GET"]),
-            Route(f"{jobs}/run-now", guarded(run_now), methods=["POST"]),
-            Route(f"{jobs}/runs/list", guarded(list_runs), methods=["GET"]),
-            Route(f"{jobs}/runs/get", guarded(run_lookup("get", "GET")), methods=["GET"]),
-            Route(f"{jobs}/runs/get-output", guarded(run_lookup("output", "GET")), methods=["GET"]),
-            Route(f"{jobs}/runs/cancel", guarded(run_lookup("cancel", "POST")), methods=["POST"]),
+            Route(f"{jobs}/create", answers_api_errors(create), methods=["POST"]),
+            Route(f"{jobs}/reset", answers_api_errors(reset), methods=["POST"]),
+            Route(f"{jobs}/update", answers_api_errors(update), methods=["POST"]),
+            Route(f"{jobs}/delete", answers_api_errors(delete), methods=["POST"]),
+            Route(f"{jobs}/get", answers_api_errors(get), methods=["GET"]),
+            Route(f"{jobs}/list", answers_api_errors(list_jobs), methods=["GET"]),
+            Route(f"{jobs}/run-now", answers_api_errors(run_now), methods=["POST"]),
+            Route(f"{jobs}/runs/list", answers_api_errors(list_runs), methods=["GET"]),
+            Route(f"{jobs}/runs/get", answers_api_errors(run_lookup("get", "GET")), methods=["GET"]),
+            Route(
+                f"{jobs}/runs/get-output", answers_api_errors(run_lookup("output", "GET")), methods=["GET"]
+            ),
+            Route(f"{jobs}/runs/cancel", answers_api_errors(run_lookup("cancel", "POST")), methods=["POST"]),
         ]
     return found

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from starlette.responses import JSONResponse
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from lakehouse_standins.http import error_body
 
@@ -14,3 +17,18 @@ class ApiError(Exception):
 
     def response(self) -> JSONResponse:
         return JSONResponse(error_body(self.error_code, self.message), status_code=self.status)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def answers_api_errors(handler: Handler) -> Handler:
+    """An endpoint that answers an `ApiError` raised by `handler` with Databricks' error body."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ApiError as exc:
+            return exc.response()
+
+    return endpoint

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lakehouse_standins.databricks.errors import ApiError
+from lakehouse_standins.databricks.errors import ApiError, answers_api_errors
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
 from lakehouse_standins.databricks.tasks import TASK_TYPES
 
@@ -97,15 +97,6 @@ class Jobs:
 
 
 def routes(jobs: Jobs) -> list[Route]:
-    def api(handler: Any) -> Any:
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ApiError as exc:
-                return exc.response()
-
-        return endpoint
-
     async def submit(request: Request) -> Response:
         return JSONResponse({"run_id": jobs.submit(await request.json())})
 
@@ -140,10 +131,12 @@ def routes(jobs: Jobs) -> list[Route]:
     for version in ("2.2", "2.1"):
         base = f"/api/{version}/jobs/runs"
         found += [
-            Route(f"{base}/submit", api(submit), methods=["POST"]),
-            Route(f"{base}/get", api(get), methods=["GET"]),
-            Route(f"{base}/cancel", api(cancel), methods=["POST"]),
-            Route(f"{base}/get-output", api(output), methods=["GET"]),
+            Route(f"{base}/submit", answers_api_errors(submit), methods=["POST"]),
+            Route(f"{base}/get", answers_api_errors(get), methods=["GET"]),
+            Route(f"{base}/cancel", answers_api_errors(cancel), methods=["POST"]),
+            Route(f"{base}/get-output", answers_api_errors(output), methods=["GET"]),
         ]
-    found += [Route(f"/api/{v}/clusters/get", api(cluster), methods=["GET"]) for v in ("2.1", "2.0")]
+    found += [
+        Route(f"/api/{v}/clusters/get", answers_api_errors(cluster), methods=["GET"]) for v in ("2.1", "2.0")
+    ]
     return found

@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from lakehouse_standins.databricks.errors import ApiError
+from lakehouse_standins.databricks.errors import ApiError, answers_api_errors
 from lakehouse_standins.databricks.spark_runtime import SparkServer, SparkUnavailable, spark_home
 from lakehouse_standins.databricks.task_process import local_volume_paths
 from lakehouse_standins.databricks.tasks import LaunchError, TaskLauncher
@@ -574,15 +574,6 @@ def _data_quality(spark: Any, table: str, rules: list[dict[str, Any]]) -> dict[s
 
 
 def routes(api: Pipelines) -> list[Route]:
-    def guarded(handler: Any) -> Any:
-        async def endpoint(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except ApiError as exc:
-                return exc.response()
-
-        return endpoint
-
     async def create_or_list(request: Request) -> Response:
         if request.method == "POST":
             return JSONResponse(api.create(await request.json()))
@@ -619,10 +610,12 @@ def routes(api: Pipelines) -> list[Route]:
 
     base = "/api/2.0/pipelines"
     return [
-        Route(base, guarded(create_or_list), methods=["GET", "POST"]),
-        Route(f"{base}/{{pipeline_id}}", guarded(one), methods=["GET", "PUT", "DELETE"]),
-        Route(f"{base}/{{pipeline_id}}/stop", guarded(stop), methods=["POST"]),
-        Route(f"{base}/{{pipeline_id}}/updates", guarded(updates), methods=["GET", "POST"]),
-        Route(f"{base}/{{pipeline_id}}/updates/{{update_id}}", guarded(one_update), methods=["GET"]),
-        Route(f"{base}/{{pipeline_id}}/events", guarded(events), methods=["GET"]),
+        Route(base, answers_api_errors(create_or_list), methods=["GET", "POST"]),
+        Route(f"{base}/{{pipeline_id}}", answers_api_errors(one), methods=["GET", "PUT", "DELETE"]),
+        Route(f"{base}/{{pipeline_id}}/stop", answers_api_errors(stop), methods=["POST"]),
+        Route(f"{base}/{{pipeline_id}}/updates", answers_api_errors(updates), methods=["GET", "POST"]),
+        Route(
+            f"{base}/{{pipeline_id}}/updates/{{update_id}}", answers_api_errors(one_update), methods=["GET"]
+        ),
+        Route(f"{base}/{{pipeline_id}}/events", answers_api_errors(events), methods=["GET"]),
     ]
