@@ -1,4 +1,4 @@
-"""`uv run task bench -- [--scale 1M 10M] [--only ingest incremental defs pipeline pipes peers dev] [--tiny]`
+"""`uv run task bench -- [--scale 1M 10M] [--only ingest incremental defs pipeline pipes peers dev] [--tiny] [--spark-remote sc://...]`
 
 `--only defs --defs-targets dbt_core --models 1000 5000 10000` measures only the dbt Core loads.
 """
@@ -43,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--bench-dir", type=Path, default=None, help="default: <state dir>/bench")
     parser.add_argument(
+        "--spark-remote",
+        default=None,
+        help="sc:// URL of a running Spark Connect server for the Pipes benchmark (default: its own)",
+    )
+    parser.add_argument(
         "--docs", type=Path, default=None, help="default: docs/benchmarks.md (not with --tiny)"
     )
     args = parser.parse_args(argv)
@@ -55,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         "bench_dir": args.bench_dir,
         "docs": args.docs,
         "tiny": args.tiny,
+        "spark_remote": args.spark_remote,
     }
     os.environ.setdefault("DO_NOT_TRACK", "1")
     from lakehouse_standins.databricks.spark_runtime import FORK_SAFE_GRPC_ENV

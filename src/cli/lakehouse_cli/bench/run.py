@@ -26,6 +26,7 @@ def run_benchmarks(
     docs: Path | None,
     tiny: bool,
     defs_targets: list[str] | None = None,
+    spark_remote: str | None = None,
 ) -> dict[str, Any]:
     settings = get_settings()
     # A tiny run checks that every benchmark works, not its speed: no warm-up round.
@@ -67,7 +68,7 @@ def run_benchmarks(
         for target, result in defs_load.run(others, None, env, repeat, warmup).items():
             results[f"defs_{target}"] = _say(result)
     if "pipes" in only:
-        for name, result in pipes.run(work, repeat).items():
+        for name, result in pipes.run(work, repeat, spark_remote).items():
             results[name] = _say(result)
     if "dev" in only:
         results["dev_load"] = _say(dev_load.run(work, repeat, warmup))
