@@ -39,7 +39,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from lakehouse_standins.databricks.errors import ApiError, answers_api_errors
-from lakehouse_standins.databricks.spark_runtime import SparkServer, SparkUnavailable, spark_home
+from lakehouse_standins.databricks.spark_runtime import (
+    SparkServer,
+    SparkUnavailable,
+    private_session,
+    spark_home,
+)
 from lakehouse_standins.databricks.task_process import local_volume_paths
 from lakehouse_standins.databricks.tasks import LaunchError, TaskLauncher
 
@@ -516,9 +521,7 @@ class _connect:
         self.remote = remote
 
     def __enter__(self) -> Any:
-        from pyspark.sql import SparkSession
-
-        self.session = SparkSession.builder.remote(self.remote).create()
+        self.session = private_session(self.remote)
         return self.session
 
     def __exit__(self, *exc: object) -> None:

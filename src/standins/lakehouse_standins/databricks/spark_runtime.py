@@ -264,12 +264,19 @@ class SparkRuntime:
 
 
 def private_session(remote: str) -> Any:
-    """A Connect session for the stand-in's own work (bridge, warm-up) that never becomes the
-    process's default: the builder's `create()`/`getOrCreate()` would make it the session a test
-    in the same process gets, and stopping it would pull that session away."""
+    """A Connect session for the stand-in's own work (bridge, warm-up, pipeline bookkeeping) that
+    never becomes the process's default: the builder's `create()`/`getOrCreate()` would make it the
+    session a test in the same process gets, and stopping it would pull that session away.
+
+    Its queries are not reattachable: a reattachable query releases its results on the server from
+    a background thread, after the caller has its rows, and the stand-in stops these sessions right
+    then, so each release failed against the closed session with a WARNING in the stand-in's log.
+    Reattaching only helps a long query over an unreliable network; these are short, on 127.0.0.1."""
     from pyspark.sql.connect.session import SparkSession as ConnectSession
 
-    return ConnectSession(connection=remote)
+    session = ConnectSession(connection=remote)
+    session.client.disable_reattachable_execute()
+    return session
 
 
 def task_remote(remote: str) -> str:
