@@ -70,7 +70,8 @@ class LakehousePipesDatabricksClient(BasePipesDatabricksClient):
     def _run(
         self, context: Context, task: DatabricksTaskSpec, extras: PipesExtras | None
     ) -> PipesClientCompletedInvocation:
-        label = context.run_id.split("-")[0]
+        op = _op_context(context)
+        label = op.run_id.split("-")[0]
         injector = VolumesContextInjector(client=self.client, volume_path=self.volume_path, label=label)
         reader = VolumesMessageReader(
             client=self.client,
@@ -91,8 +92,8 @@ class LakehousePipesDatabricksClient(BasePipesDatabricksClient):
                 task,
                 self.compute,
                 bootstrap,
-                run_name=f"dagster-{label}-{context.op_handle}",
-                task_key=_task_key(context),
+                run_name=f"dagster-{label}-{op.op_handle}",
+                task_key=_task_key(op),
                 tags={**task.tags, **session.default_remote_invocation_info},
                 # Databricks stops the run itself if this process dies before it can cancel.
                 timeout_seconds=math.ceil(timeout + self.timeout_backstop_seconds),
@@ -154,5 +155,10 @@ def _failure_detail(state: jobs.RunState, output: jobs.RunOutput | None) -> str:
     return f"{message} ({error})" if error and error not in message else message
 
 
-def _task_key(context: Context) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]", "_", str(context.op_handle))[:100]
+def _op_context(context: Context) -> dg.OpExecutionContext:
+    # An asset's context forwards `run_id` and `op_handle` with a deprecation warning.
+    return context.op_execution_context if isinstance(context, dg.AssetExecutionContext) else context
+
+
+def _task_key(op: dg.OpExecutionContext) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", str(op.op_handle))[:100]
