@@ -35,6 +35,7 @@ def test_tiny_run_writes_results_and_docs(
         "pipes_noop_notebook",
         "pipes_spark_notebook",
         "dev_load",
+        "medallion_2k",
     ):
         assert results[name]["medians"], name
     assert results["incremental_2k"]["ratios"]["append_1pct_reload"] > 0

@@ -50,7 +50,8 @@ def peak_while(pid: int | None, fn: Callable[[], object]) -> tuple[float, float]
     return seconds, peak[0]
 
 
-def run(work: Path, rows: int, repeat: int) -> dict[str, Any]:
+def run(work: Path, rows: int, repeat: int, groups: tuple[str, ...] = GROUPS) -> dict[str, Any]:
+    """Both paths over the domains in `groups` (all of them unless a smoke run asks for fewer)."""
     import dagster as dg
     from lakehouse_domains.defs.build import build_domains_defs
     from lakehouse_domains.medallion import direct
@@ -82,7 +83,7 @@ def run(work: Path, rows: int, repeat: int) -> dict[str, Any]:
             client = databricks_client_from_settings(settings).workspace_client()
             deploy(client, build_resources(bundle, "local"), bundle="lakehouse", target="local")
             defs = build_domains_defs(settings)
-            keys = [k for k in defs.resolve_asset_graph().materializable_asset_keys if k.path[0] in GROUPS]
+            keys = [k for k in defs.resolve_asset_graph().materializable_asset_keys if k.path[0] in groups]
             assets = list({id(a): a for a in (defs.resolve_assets_def(k) for k in keys)}.values())
 
             def orchestrated() -> None:
@@ -91,7 +92,9 @@ def run(work: Path, rows: int, repeat: int) -> dict[str, Any]:
                     raise RuntimeError("the medallion materialization failed; see the Dagster events above")
 
             cases = {
-                "direct": lambda: direct.run_layers(bundle, standin.volumes_root, remote, state / "direct"),
+                "direct": lambda: direct.run_layers(
+                    bundle, standin.volumes_root, remote, state / "direct", domains=groups
+                ),
                 "dagster": orchestrated,
             }
             for round_ in range(repeat):

@@ -14,7 +14,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,11 +93,14 @@ def _run(command: list[str], env: dict[str, str], cwd: Path | None = None) -> st
     return result.stdout
 
 
-def run_layers(bundle: Path, volumes_root: Path, remote: str, work: Path) -> DirectRun:
-    """Bronze, silver (pipelines) and gold (jobs) of member, then of claims."""
+def run_layers(
+    bundle: Path, volumes_root: Path, remote: str, work: Path, domains: Iterable[str] = tuple(DOMAINS)
+) -> DirectRun:
+    """Bronze, silver (pipelines) and gold (jobs) of each domain in turn: member, then claims."""
     env = {**os.environ, "SPARK_REMOTE": remote}
     run = DirectRun()
-    for domain, source in DOMAINS.items():
+    for domain in domains:
+        source = DOMAINS[domain]
         for layer in ("bronze", "silver"):
             folder = work / f"{domain}_{layer}"
             folder.mkdir(parents=True, exist_ok=True)
