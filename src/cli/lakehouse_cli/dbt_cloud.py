@@ -6,7 +6,11 @@ Locally it talks to the running stand-in, or starts one for the occasion.
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from lakehouse_resources.settings import LakehouseSettings
 
@@ -28,6 +32,24 @@ def prepare_state(settings: LakehouseSettings, refresh: bool = False) -> Path:
     path = Path(workspace.state_path)
     if path.exists() and not refresh:
         return path  # before importing the stand-ins: they bring the Databricks SDK (~1 s)
+    with _one_preparer(path):
+        if path.exists() and not refresh:
+            return path  # another process prepared it while this one waited
+        return _prepare_on_standin(settings, workspace, path)
+
+
+@contextmanager
+def _one_preparer(path: Path) -> Iterator[None]:
+    """One process prepares the state at a time. Two `task pipeline`s started together on a fresh
+    checkout each started a short-lived stand-in, and both ran dbt in the same project folder: one
+    read the other's half-written manifest and failed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.with_name(f"{path.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+
+
+def _prepare_on_standin(settings: LakehouseSettings, workspace: Any, path: Path) -> Path:
     from lakehouse_standins.local import dbt_cloud_config, port_answers
 
     if port_answers(settings.dbt_cloud_standin_port):
