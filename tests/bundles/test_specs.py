@@ -142,3 +142,93 @@ def test_dependencies_resolve_across_layers_and_specs() -> None:
     deps = {ref.key: [d.key for d in specs.dependencies(ref)] for ref in specs.tables()}
     assert deps["finance_erp_base_postings"] == ["finance_erp_raw_postings"]
     assert deps["finance_erp_final_account_balances"] == ["finance_erp_staging_account_daily"]
+
+
+OTHER = "specs/jobs/finance/erp/y.yml"
+
+
+def test_one_pass_reports_schema_rule_and_cross_spec_errors_of_every_file(bundle: Path) -> None:
+    # x.yml breaks its schema and names code that does not exist; y.yml declares the table x.yml
+    # declares. A schema error no longer hides the file's other errors, nor the clash it takes part in.
+    write(
+        bundle,
+        JOB,
+        VALID_JOB.format(layer="final").replace("transforms.py", "nope.py")
+        + "retries: 3\ndatasets:\n  - {name: report, layer: final}\n",
+    )
+    write(bundle, OTHER, VALID_JOB.format(layer="final") + "datasets:\n  - {name: report, layer: final}\n")
+    assert problems(bundle) == [
+        f"{JOB}: retries is not a known key",
+        f"{JOB}: tasks[0].python_file 'src/finance/erp/nope.py' does not exist",
+        "name 'finance_erp_final_report' is produced by more than one spec:"
+        f" {JOB} (dataset final.report) and {OTHER} (dataset final.report)",
+    ]
+
+
+def test_a_rule_between_fields_is_checked_beside_a_schema_error(bundle: Path) -> None:
+    write(
+        bundle,
+        JOB,
+        VALID_JOB.format(layer="platinum") + "continuous: true\nschedule: '0 0 * * * ?'\n",
+    )
+    assert problems(bundle) == [
+        f"{JOB}: layer 'platinum' is not one of raw, base, staging, final, bronze, silver, gold",
+        f"{JOB}: continuous, schedule: a job is either continuous or scheduled, not both",
+    ]
+
+
+def test_a_spec_with_a_schema_error_still_declares_its_tables(bundle: Path) -> None:
+    # y.yml depends on x.yml's table: x.yml's own error is the only one, not an unknown dependency.
+    write(
+        bundle, JOB, VALID_JOB.format(layer="final") + "retries: 3\ndatasets:\n  - {name: a, layer: final}\n"
+    )
+    write(
+        bundle,
+        OTHER,
+        VALID_JOB.format(layer="final") + "datasets:\n  - {name: b, layer: final, depends_on: [final.a]}\n",
+    )
+    assert problems(bundle) == [f"{JOB}: retries is not a known key"]
+
+
+def test_a_dependency_cycle_across_two_specs_names_both_files(bundle: Path) -> None:
+    write(
+        bundle,
+        JOB,
+        VALID_JOB.format(layer="final") + "datasets:\n  - {name: a, layer: final, depends_on: [final.b]}\n",
+    )
+    write(
+        bundle,
+        OTHER,
+        VALID_JOB.format(layer="final") + "datasets:\n  - {name: b, layer: final, depends_on: [final.a]}\n",
+    )
+    assert problems(bundle) == [
+        f"{JOB}: datasets[0].depends_on[0] and {OTHER}: datasets[0].depends_on[0]:"
+        " dependency cycle: finance_erp_final_a -> finance_erp_final_b -> finance_erp_final_a"
+    ]
+
+
+def test_a_dependency_cycle_within_one_spec_is_refused(bundle: Path) -> None:
+    write(
+        bundle,
+        JOB,
+        VALID_JOB.format(layer="final")
+        + "datasets:\n"
+        + "  - {name: a, layer: final, depends_on: [final.c]}\n"
+        + "  - {name: b, layer: final, depends_on: [final.a]}\n"
+        + "  - {name: c, layer: final, depends_on: [final.b, base.postings]}\n",
+    )
+    assert problems(bundle) == [
+        f"{JOB}: datasets[0].depends_on[0] and {JOB}: datasets[2].depends_on[0] and"
+        f" {JOB}: datasets[1].depends_on[0]: dependency cycle:"
+        " finance_erp_final_a -> finance_erp_final_c -> finance_erp_final_b -> finance_erp_final_a"
+    ]
+
+
+def test_a_continuous_job_with_more_than_one_concurrent_run_is_refused(bundle: Path) -> None:
+    write(bundle, JOB, VALID_JOB.format(layer="base") + "continuous: true\nmax_concurrent_runs: 2\n")
+    assert problems(bundle) == [
+        f"{JOB}: max_concurrent_runs 2 with continuous: true: Databricks runs a continuous job"
+        " one run at a time (max_concurrent_runs 1)"
+    ]
+    write(bundle, JOB, VALID_JOB.format(layer="base") + "continuous: true\nmax_concurrent_runs: 1\n")
+    assert "finance_erp_base_x" in {spec.key for spec in load_specs(bundle).specs}

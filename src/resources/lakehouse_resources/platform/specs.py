@@ -1,21 +1,28 @@
 """Strict YAML specs for the bundle's jobs and pipelines (`databricks/specs/{jobs,pipelines}/<domain>/<source>/*.yml`).
 
 The folder names the domain and the source, the file name the asset; the file declares the rest. The
-schema rejects unknown keys, names that are not lower snake case and layers outside `naming.LAYERS`,
-and every error names the file, the field and the rule. The tables a spec lists (`datasets`) are what
-Dagster shows as assets, with their expectations as asset checks; the bundle generator and the
-`domains` code location both read specs only through `load_specs`.
+schema rejects unknown keys, names that are not lower snake case and layers outside `naming.LAYERS`;
+the rules then check fields against each other (`_rules`), the code a spec deploys against its domain
+(`_check_files`) and the specs against each other (one name each, known and acyclic `depends_on`).
+The rules read every field that passes its own schema, so one pass reports a file's schema errors,
+its rules' and every other file's together, and every error names the file, the field and the rule.
+The tables a spec lists (`datasets`) are what Dagster shows as assets, with their expectations as
+asset checks; the bundle generator and the `domains` code location both read specs only through
+`load_specs`.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from lakehouse_resources.platform.naming import Layer, NamingError, ResourceName, check_layer, check_name
 
@@ -65,15 +72,7 @@ class Dataset(_Strict):
     description: str | None = None
     # `<layer>.<name>` of this spec's domain and source, or `<domain>.<source>.<layer>.<name>`.
     depends_on: list[str] = []
-    expectations: list[Expectation] = []
-
-    @model_validator(mode="after")
-    def _unique_expectations(self) -> Dataset:
-        names = [e.name for e in self.expectations]
-        doubled = sorted({n for n in names if names.count(n) > 1})
-        if doubled:
-            raise ValueError(f"expectations named twice: {', '.join(doubled)}")
-        return self
+    expectations: list[Expectation] = []  # named once each (`_rules`)
 
 
 class StreamMonitor(_Strict):
@@ -94,17 +93,13 @@ class Compute(_Strict):
 
 
 class Task(_Strict):
+    """One of `python_file`, `notebook` (`_rules`)."""
+
     key: Name
     python_file: str | None = Field(None, description="relative to the bundle root, e.g. src/<domain>/...")
     notebook: str | None = None
     parameters: dict[str, str] = {}
     depends_on: list[Name] = []
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> Task:
-        if (self.python_file is None) == (self.notebook is None):
-            raise ValueError("a task needs exactly one of python_file, notebook")
-        return self
 
     @property
     def path(self) -> str:
@@ -112,6 +107,9 @@ class Task(_Strict):
 
 
 class JobSpec(_Strict):
+    """Task keys once each, depending on keys the job has; continuous, or scheduled, or neither; a
+    continuous job one run at a time (`_rules`)."""
+
     layer: LayerName
     description: str | None = None
     tasks: list[Task] = Field(min_length=1)
@@ -123,20 +121,6 @@ class JobSpec(_Strict):
     tags: dict[str, str] = {}
     stream_monitor: StreamMonitor | None = None
     datasets: list[Dataset] = []
-
-    @model_validator(mode="after")
-    def _task_graph(self) -> JobSpec:
-        keys = [task.key for task in self.tasks]
-        doubled = sorted({k for k in keys if keys.count(k) > 1})
-        if doubled:
-            raise ValueError(f"task keys used twice: {', '.join(doubled)}")
-        for task in self.tasks:
-            unknown = [dep for dep in task.depends_on if dep not in keys]
-            if unknown:
-                raise ValueError(f"task {task.key} depends on unknown tasks {', '.join(unknown)}")
-        if self.continuous and self.schedule:
-            raise ValueError("a job is either continuous or scheduled, not both")
-        return self
 
 
 class PipelineSpec(_Strict):
@@ -274,53 +258,178 @@ def _format(relative: Path, error: Any) -> str:
     return f"{relative}: {where + ': ' if where else ''}{message}"
 
 
-def _parse(root: Path, path: Path, kind: Literal["jobs", "pipelines"]) -> LoadedSpec:
+@cache
+def _adapter(model: type[BaseModel], name: str) -> TypeAdapter[Any]:
+    return TypeAdapter(model.model_fields[name].rebuild_annotation())
+
+
+def _fields(model: type[BaseModel], data: object) -> dict[str, Any]:
+    """The fields of `data` that pass `model`'s schema on their own (an absent one takes its default).
+
+    A field that fails is left out, so no rule reads it: its schema error is the one reported.
+    """
+    if not isinstance(data, dict):
+        return {}
+    valid: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name not in data:
+            if not info.is_required():
+                valid[name] = info.get_default(call_default_factory=True)
+            continue
+        with suppress(ValidationError):
+            valid[name] = _adapter(model, name).validate_python(data[name])
+    return valid
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One item of a list of models: its position, what the file says and what passes the schema."""
+
+    index: int
+    raw: Any
+    valid: dict[str, Any]
+
+
+def _parts(model: type[BaseModel], data: object, name: str) -> list[_Part]:
+    items = data.get(name) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return []
+    return [_Part(i, item, _fields(model, item)) for i, item in enumerate(items)]
+
+
+def _doubled(values: list[str]) -> list[str]:
+    return sorted({v for v in values if values.count(v) > 1})
+
+
+def _rules(valid: dict[str, Any], tasks: list[_Part], datasets: list[_Part]) -> Iterator[str]:
+    """Fields checked against each other, on whatever passed the schema: `<field> ... <rule>`."""
+    for dataset in datasets:
+        expectations = _parts(Expectation, dataset.raw, "expectations")
+        doubled = _doubled([e.valid["name"] for e in expectations if "name" in e.valid])
+        if doubled:
+            yield f"datasets[{dataset.index}].expectations: expectations named twice: {', '.join(doubled)}"
+    doubled = _doubled([task.valid["key"] for task in tasks if "key" in task.valid])
+    if doubled:
+        yield f"tasks: task keys used twice: {', '.join(doubled)}"
+    # Any key the file gives counts as declared: a bad one is reported where it is, not where it is used.
+    declared = {task.raw.get("key") for task in tasks if isinstance(task.raw, dict)}
+    for task in tasks:
+        kinds = [task.valid[kind] for kind in ("python_file", "notebook") if kind in task.valid]
+        if len(kinds) == 2 and (kinds[0] is None) == (kinds[1] is None):
+            yield f"tasks[{task.index}]: a task needs exactly one of python_file, notebook"
+        unknown = [dep for dep in task.valid.get("depends_on", []) if dep not in declared]
+        if unknown:
+            label = task.valid.get("key", f"#{task.index}")
+            yield f"tasks[{task.index}].depends_on: task {label} depends on unknown tasks {', '.join(unknown)}"
+    if valid.get("continuous") is True and valid.get("schedule"):
+        yield "continuous, schedule: a job is either continuous or scheduled, not both"
+    runs = valid.get("max_concurrent_runs", 1)
+    if valid.get("continuous") is True and runs > 1:
+        yield (
+            f"max_concurrent_runs {runs} with continuous: true: Databricks runs a continuous job"
+            " one run at a time (max_concurrent_runs 1)"
+        )
+
+
+def _check_files(
+    root: Path, domain: str, source: str, tasks: list[_Part], libraries: object
+) -> Iterator[str]:
+    """The code a spec deploys exists under `src/<domain>/<source>/`."""
+    fields = [
+        (f"tasks[{task.index}].{kind}", task.valid[kind])
+        for task in tasks
+        for kind in ("python_file", "notebook")
+        if isinstance(task.valid.get(kind), str)
+    ]
+    if isinstance(libraries, list):
+        fields += [(f"libraries[{i}]", lib) for i, lib in enumerate(libraries) if isinstance(lib, str)]
+    expected = Path("src", domain, source)
+    for name, value in fields:
+        path = Path(value)
+        if path.is_absolute() or ".." in path.parts or path.parts[:3] != expected.parts:
+            yield f"{name} {value!r} must be a path under {expected}/"
+        elif not (root / path).exists() and not (root / path).with_suffix(".py").exists():
+            yield f"{name} {value!r} does not exist"
+
+
+@dataclass(frozen=True)
+class _Table:
+    name: ResourceName
+    index: int  # in the file's `datasets`
+    depends_on: list[str] | None  # None: it fails its schema
+
+
+@dataclass
+class _File:
+    """One spec file as far as it could be read: its problems, and what it declares to the others."""
+
+    relative: Path
+    kind: Literal["jobs", "pipelines"]
+    problems: list[str] = field(default_factory=list)
+    place: tuple[str, str] | None = None  # domain and source, when the path is valid
+    name: ResourceName | None = None  # the job or pipeline, when its path and layer are valid
+    tables: list[_Table] = field(default_factory=list)
+    complete: bool = False  # every table it declares is in `tables`
+    loaded: LoadedSpec | None = None  # when its schema passes
+
+    @property
+    def resource_type(self) -> str:
+        return "job" if self.kind == "jobs" else "pipeline"
+
+
+def _read(root: Path, path: Path, kind: Literal["jobs", "pipelines"]) -> _File:
     relative = path.relative_to(root)
+    file = _File(relative, kind)
     parts = relative.parts  # specs/<kind>/<domain>/<source>/<asset>.yml
     if len(parts) != 5:
-        raise SpecError([f"{relative}: specs live in specs/{kind}/<domain>/<source>/<asset>.yml"])
-    try:
-        name_fields = {"domain": parts[2], "source": parts[3], "asset": path.stem}
-        for field, value in name_fields.items():
-            check_name(f"{field} (from the path)", value)
-    except NamingError as exc:
-        raise SpecError([f"{relative}: {exc}"]) from None
+        file.problems.append(f"{relative}: specs live in specs/{kind}/<domain>/<source>/<asset>.yml")
+    else:
+        named = {"domain": parts[2], "source": parts[3], "asset": path.stem}
+        bad = []
+        for what, value in named.items():
+            try:
+                check_name(f"{what} (from the path)", value)
+            except NamingError as exc:
+                bad.append(f"{relative}: {exc}")
+        file.problems += bad
+        if not bad:
+            file.place = (parts[2], parts[3])
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise SpecError([f"{relative}: not valid YAML: {exc}"]) from None
+        file.problems.append(f"{relative}: not valid YAML: {exc}")
+        return file
     if not isinstance(document, dict):
-        raise SpecError([f"{relative}: expected a mapping of spec fields"])
+        file.problems.append(f"{relative}: expected a mapping of spec fields")
+        return file
+
     model = JobSpec if kind == "jobs" else PipelineSpec
+    spec: JobSpec | PipelineSpec | None = None
     try:
         spec = model.model_validate(document)
     except ValidationError as exc:
-        raise SpecError([_format(relative, error) for error in exc.errors()]) from None
-    name = ResourceName(parts[2], parts[3], Layer(spec.layer), path.stem)
-    loaded = LoadedSpec(kind, relative, name, spec)
-    problems = [f"{relative}: {p}" for p in _check_files(root, loaded)]
-    if problems:
-        raise SpecError(problems)
-    return loaded
+        file.problems += [_format(relative, error) for error in exc.errors()]
+    valid = _fields(model, document)
+    tasks = _parts(Task, document, "tasks") if kind == "jobs" else []
+    datasets = _parts(Dataset, document, "datasets")
+    file.problems += [f"{relative}: {problem}" for problem in _rules(valid, tasks, datasets)]
+    if file.place is None:
+        return file  # the rules below need the domain and the source
 
-
-def _check_files(root: Path, loaded: LoadedSpec) -> Iterator[str]:
-    spec = loaded.spec
-    fields = (
-        [
-            (f"tasks[{i}].{'python_file' if t.python_file else 'notebook'}", t.path)
-            for i, t in enumerate(spec.tasks)
-        ]
-        if isinstance(spec, JobSpec)
-        else [(f"libraries[{i}]", lib) for i, lib in enumerate(spec.libraries)]
-    )
-    expected = Path("src", loaded.name.domain, loaded.name.source)
-    for field, value in fields:
-        path = Path(value)
-        if path.is_absolute() or ".." in path.parts or path.parts[:3] != expected.parts:
-            yield f"{field} {value!r} must be a path under {expected}/"
-        elif not (root / path).exists() and not (root / path).with_suffix(".py").exists():
-            yield f"{field} {value!r} does not exist"
+    domain, source = file.place
+    libraries = document.get("libraries") if kind == "pipelines" else None
+    file.problems += [f"{relative}: {p}" for p in _check_files(root, domain, source, tasks, libraries)]
+    if "layer" in valid:
+        file.name = ResourceName(domain, source, Layer(valid["layer"]), path.stem)
+    for dataset in datasets:
+        if "name" in dataset.valid and "layer" in dataset.valid:
+            table = ResourceName(domain, source, Layer(dataset.valid["layer"]), dataset.valid["name"])
+            file.tables.append(_Table(table, dataset.index, dataset.valid.get("depends_on")))
+    declared = document.get("datasets", [])
+    file.complete = isinstance(declared, list) and len(file.tables) == len(declared)
+    if spec is not None and file.name is not None:
+        file.loaded = LoadedSpec(kind, relative, file.name, spec)
+    return file
 
 
 def _spec_files(root: Path) -> Iterator[tuple[Path, Literal["jobs", "pipelines"]]]:
@@ -334,49 +443,94 @@ def _spec_files(root: Path) -> Iterator[tuple[Path, Literal["jobs", "pipelines"]
 def load_specs(root: Path, *, only: Path | None = None) -> SpecSet:
     """Every spec under `<root>/specs`, validated together; raises SpecError listing every problem.
 
-    Besides each file's schema, the set must not produce one name twice (a resource key, or a table)
-    and every `depends_on` must name a table some spec declares.
+    Besides each file's schema and rules, the set must not produce one name twice (a resource key, or
+    a table), every `depends_on` must name a table some spec declares, and no table may depend on
+    itself through others. A file with schema errors still takes part with what passes its schema.
     """
-    problems: list[str] = []
-    loaded: list[LoadedSpec] = []
-    for path, kind in _spec_files(root):
-        try:
-            loaded.append(_parse(root, path, kind))
-        except SpecError as exc:
-            problems += exc.problems
-    problems += _check_names(loaded)
-    specs = SpecSet(root, tuple(loaded))
-    problems += _check_dependencies(specs)
+    files = [_read(root, path, kind) for path, kind in _spec_files(root)]
+    problems = [problem for file in files for problem in file.problems]
+    problems += _check_names(files)
+    problems += _check_dependencies(files)
     if problems:
         raise SpecError(problems)
+    loaded = [file.loaded for file in files if file.loaded is not None]
+    assert len(loaded) == len(files), "a spec without problems loads"
+    specs = SpecSet(root, tuple(loaded))
     return specs.only(only) if only is not None else specs
 
 
-def _check_names(loaded: list[LoadedSpec]) -> Iterator[str]:
+def _check_names(files: list[_File]) -> Iterator[str]:
     owners: dict[str, list[str]] = {}
-    for spec in loaded:
-        owners.setdefault(spec.key, []).append(f"{spec.path} ({spec.resource_type})")
-        for dataset in spec.spec.datasets:
-            key = spec.table_name(dataset).key
-            if key != spec.key:
-                owners.setdefault(key, []).append(f"{spec.path} (dataset {dataset.layer}.{dataset.name})")
+    for file in files:
+        own = file.name.key if file.name is not None else None
+        if own is not None:
+            owners.setdefault(own, []).append(f"{file.relative} ({file.resource_type})")
+        for table in file.tables:
+            if table.name.key != own:
+                dataset = f"{table.name.layer}.{table.name.asset}"
+                owners.setdefault(table.name.key, []).append(f"{file.relative} (dataset {dataset})")
     for key, where in sorted(owners.items()):
         if len(where) > 1:
             yield f"name {key!r} is produced by more than one spec: {' and '.join(where)}"
 
 
-def _check_dependencies(specs: SpecSet) -> Iterator[str]:
-    known = {ref.name for ref in specs.tables()}
-    for ref in specs.tables():
-        for i, dep in enumerate(ref.dataset.depends_on):
-            index = ref.owner.spec.datasets.index(ref.dataset)
-            where = f"{ref.owner.path}: datasets[{index}].depends_on[{i}]"
-            try:
-                target = _resolve_ref(ref.owner.name, dep)
-            except NamingError as exc:
-                yield f"{where} {exc}"
-                continue
-            if target not in known:
-                yield f"{where} {dep!r} is no dataset of any spec (expected {target.key})"
-            elif target == ref.name:
-                yield f"{where} {dep!r} is the dataset itself"
+def _check_dependencies(files: list[_File]) -> Iterator[str]:
+    known = {table.name for file in files for table in file.tables}
+    # A table of a file whose datasets are not all read may exist: its file's errors are reported.
+    unread = {file.place for file in files if file.place is not None and not file.complete}
+    edges: dict[tuple[str, str], str] = {}
+    for file in files:
+        for table in file.tables:
+            for i, dep in enumerate(table.depends_on or []):
+                where = f"{file.relative}: datasets[{table.index}].depends_on[{i}]"
+                try:
+                    target = _resolve_ref(table.name, dep)
+                except NamingError as exc:
+                    yield f"{where} {exc}"
+                    continue
+                if target == table.name:
+                    yield f"{where} {dep!r} is the dataset itself"
+                elif target in known:
+                    edges.setdefault((table.name.key, target.key), where)
+                elif (target.domain, target.source) not in unread:
+                    yield f"{where} {dep!r} is no dataset of any spec (expected {target.key})"
+    yield from _check_cycles(edges)
+
+
+def _check_cycles(edges: dict[tuple[str, str], str]) -> Iterator[str]:
+    """One cycle through each dependency that lies on one, each cycle once, from its least table."""
+    after: dict[str, list[str]] = {}
+    for source, target in sorted(edges):
+        after.setdefault(source, []).append(target)
+    covered: set[tuple[str, str]] = set()
+    for source, target in sorted(edges):
+        if (source, target) in covered:
+            continue
+        back = _shortest_path(after, target, source)
+        if back is None:
+            continue
+        tables = [source, *back[:-1]]
+        first = tables.index(min(tables))
+        tables = tables[first:] + tables[:first]
+        steps = list(zip(tables, [*tables[1:], tables[0]], strict=True))
+        covered.update(steps)
+        fields = " and ".join(edges[step] for step in steps)
+        yield f"{fields}: dependency cycle: {' -> '.join([*tables, tables[0]])}"
+
+
+def _shortest_path(after: dict[str, list[str]], start: str, goal: str) -> list[str] | None:
+    """The tables from `start` to `goal` along `after`, both included, or None if there is no way."""
+    previous: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if node == goal:
+            path = [node]
+            while (step := previous[path[-1]]) is not None:
+                path.append(step)
+            return path[::-1]
+        for following in after.get(node, []):
+            if following not in previous:
+                previous[following] = node
+                queue.append(following)
+    return None
