@@ -31,9 +31,9 @@ JOB_CLUSTER_KEY = "main"
 PIPES = "dagster-pipes==1.13.27"
 ENVIRONMENT_KEY = "default"
 # The data_ops wheel the bundle's `data_ops` artifact builds (databricks.yml) into databricks/dist/.
-# The CLI resolves a resource's relative path from the file that defined it (this folder), uploads
-# the wheel on deploy and puts its workspace path in place.
-DATA_OPS_WHEEL = "../dist/data_ops-*.whl"
+# The CLI resolves a relative path in a Python-defined resource from the bundle root (not from this
+# file), uploads the wheel the build just made and puts its workspace path in place.
+DATA_OPS_WHEEL = "dist/data_ops-*.whl"
 
 
 def namespace(variables: Mapping[str, Any]) -> NamespaceRule:
@@ -169,15 +169,19 @@ def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
                 "job_cluster_key": JOB_CLUSTER_KEY,
                 "new_cluster": {
                     "spark_version": body.compute.spark_version,
-                    "node_type_id": body.compute.node_type_id,
+                    # Per target (a variable): node types differ between clouds.
+                    "node_type_id": body.compute.node_type_id or "${var.node_type_id}",
                     "num_workers": body.compute.num_workers,
                     "spark_conf": dict(body.compute.spark_conf),
+                    # Unity Catalog needs an access mode; a job cluster serves its job's one identity.
+                    "data_security_mode": "SINGLE_USER",
                 },
             }
         ]
     if body.continuous:
-        paused = str(variables["pause_continuous"]).lower() == "true"
-        settings["continuous"] = {"pause_status": "PAUSED" if paused else "UNPAUSED"}
+        # No pause status here: the target's mode or `presets.trigger_pause_status` sets it (the
+        # CLI leaves a status that is given alone), so only prod runs continuously.
+        settings["continuous"] = {"task_retry_mode": "ON_FAILURE"}
     if body.schedule:
         settings["schedule"] = {"quartz_cron_expression": body.schedule, "timezone_id": "UTC"}
     return Job.from_dict(settings)  # type: ignore[arg-type]
@@ -224,7 +228,8 @@ def pipeline(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Pip
             "continuous": body.continuous,
             "serverless": body.serverless,
             "channel": body.channel,
-            "development": target != "prod",
+            # `mode: development` (dev) turns this on; `mode: production` refuses it.
+            "development": False,
             "tags": _tags(spec, target),
         }
     )

@@ -15,9 +15,11 @@ from lakehouse_resources.platform.specs import load_specs
 from lakehouse_resources.platform.targets import load_bundle
 from lakehouse_standins.databricks import DatabricksStandin
 from lakehouse_standins.databricks.sample import write_sample_warehouse
+from lakehouse_standins.databricks.workspace import USER_NAME
 from testsupport import REPO
 
 BUNDLE = REPO / "databricks"
+ROOT = f"/Workspace/Users/{USER_NAME}/.bundle/lakehouse/local"
 STREAM_JOB = "template_domain_template_source_staging_low_latency_stream_join_simple_local"
 ERP = "finance_erp_final_core_streaming_full_stack_local"
 STARTER = "template_domain_template_source_staging_basic_continuous_local"
@@ -31,7 +33,6 @@ def standin(tmp_path: Path) -> Iterator[DatabricksStandin]:
     with DatabricksStandin(
         tmp_path / "standin",
         warehouse,
-        code_roots=[BUNDLE],
         known_volumes=LANDING,
         spark_remote="sc://127.0.0.1:9",
     ) as s:
@@ -45,7 +46,7 @@ def sdk(standin: DatabricksStandin) -> WorkspaceClient:
 
 @pytest.fixture(scope="module")
 def built() -> dict:
-    return build_resources(BUNDLE, "local")
+    return build_resources(BUNDLE, "local", user_name=USER_NAME)
 
 
 def test_first_deploy_creates_everything_and_a_second_changes_nothing(
@@ -55,25 +56,30 @@ def test_first_deploy_creates_everything_and_a_second_changes_nothing(
         r["name"] for kind in ("jobs", "pipelines") for r in built["resources"][kind].values()
     )
     assert {STREAM_JOB, ERP, STARTER} <= set(everything)
-    first = deploy(sdk, built, bundle="lakehouse", target="local")
+    first = deploy(sdk, built, bundle="lakehouse", target="local", bundle_root=BUNDLE, root_path=ROOT)
     assert sorted(first.created) == everything
     job_ids = {job.settings.name: job.job_id for job in sdk.jobs.list() if job.settings}
     standin.recorder.clear()
-    second = deploy(sdk, built, bundle="lakehouse", target="local")
+    second = deploy(sdk, built, bundle="lakehouse", target="local", bundle_root=BUNDLE, root_path=ROOT)
     assert (second.changed, sorted(second.unchanged)) == (False, everything)
-    writes = [r for r in standin.recorder.requests if r.method in ("POST", "PUT", "DELETE")]
+    writes = [
+        r.path
+        for r in standin.recorder.requests
+        if r.method in ("POST", "PUT", "DELETE")
+        and r.path.startswith(("/api/2.2/jobs", "/api/2.0/pipelines"))
+    ]
     assert writes == []
     assert {job.settings.name: job.job_id for job in sdk.jobs.list() if job.settings} == job_ids
 
 
 def test_a_changed_spec_resets_and_a_removed_one_is_deleted(sdk: WorkspaceClient, built: dict) -> None:
-    deploy(sdk, built, bundle="lakehouse", target="local")
+    deploy(sdk, built, bundle="lakehouse", target="local", bundle_root=BUNDLE, root_path=ROOT)
     someone_elses = sdk.jobs.create(name="hand_made_job", tasks=[]).job_id
     changed = copy.deepcopy(built)
     key = STREAM_JOB.removesuffix("_local")
     changed["resources"]["jobs"][key]["max_concurrent_runs"] = 2
     del changed["resources"]["pipelines"][STARTER.removesuffix("_local")]
-    result = deploy(sdk, changed, bundle="lakehouse", target="local")
+    result = deploy(sdk, changed, bundle="lakehouse", target="local", bundle_root=BUNDLE, root_path=ROOT)
     assert (result.updated, result.deleted, result.created) == ([STREAM_JOB], [STARTER], [])
     (job,) = sdk.jobs.list(name=STREAM_JOB, expand_tasks=True)
     assert job.settings
@@ -87,7 +93,7 @@ def test_a_changed_spec_resets_and_a_removed_one_is_deleted(sdk: WorkspaceClient
 
 
 def test_the_deployed_job_runs_the_bundle_code(sdk: WorkspaceClient, built: dict) -> None:
-    deploy(sdk, built, bundle="lakehouse", target="local")
+    deploy(sdk, built, bundle="lakehouse", target="local", bundle_root=BUNDLE, root_path=ROOT)
     (job,) = sdk.jobs.list(name=STREAM_JOB, expand_tasks=True)
     task = job.settings.tasks[0]  # type: ignore[index,union-attr]
     assert task.spark_python_task

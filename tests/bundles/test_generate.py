@@ -29,7 +29,9 @@ def test_generated_resources_match_the_snapshot(target: str, capsys: pytest.Capt
     assert built == json.loads(snapshot.read_text())
     for kind in ("jobs", "pipelines"):
         for key, resource in built["resources"][kind].items():
-            assert resource["name"] == f"{key}_{target}"
+            # dev is `mode: development`: each developer's copy carries the "[dev <user>] " prefix.
+            prefix = "[dev ${workspace.current_user.short_name}] " if target == "dev" else ""
+            assert resource["name"] == f"{prefix}{key}_{target}"
 
 
 def test_one_spec_limits_the_output(capsys: pytest.CaptureFixture[str]) -> None:
@@ -68,8 +70,11 @@ def test_every_job_and_pipeline_installs_the_data_ops_wheel_the_bundle_builds(
     artifact = yaml.safe_load((BUNDLE / "databricks.yml").read_text())["artifacts"]["data_ops"]
     assert "--package data-ops" in artifact["build"]
     [built] = artifact["files"]
-    # The CLI resolves a resource's relative path from the file defining it (resources/generate.py).
-    wheel = os.path.relpath(BUNDLE / artifact["path"] / built["source"], BUNDLE / "resources")
+    # The CLI resolves a relative path in a Python-defined resource from the bundle root, not from
+    # the file defining it (resources/generate.py), and writes environment dependencies as `./...`.
+    relative = os.path.relpath(BUNDLE / artifact["path"] / built["source"], BUNDLE)
+    assert not relative.startswith("..")
+    wheel_forms = {relative, f"./{relative}"}
     assert main(["bundle", "build", "--target", target]) == 0
     resources = json.loads(capsys.readouterr().out)["resources"]
     assert resources["jobs"]
@@ -81,6 +86,6 @@ def test_every_job_and_pipeline_installs_the_data_ops_wheel_the_bundle_builds(
                 installed = environments[task["environment_key"]]
             else:
                 installed = [library.get("whl") for library in task["libraries"]]
-            assert wheel in installed, f"{key} task {task['task_key']} lacks the data_ops wheel"
+            assert wheel_forms & set(installed), f"{key} task {task['task_key']} lacks the data_ops wheel"
     for key, pipeline in resources["pipelines"].items():
-        assert wheel in pipeline["environment"]["dependencies"], f"{key} lacks the data_ops wheel"
+        assert wheel_forms & set(pipeline["environment"]["dependencies"]), f"{key} lacks the data_ops wheel"

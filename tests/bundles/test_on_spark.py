@@ -7,8 +7,7 @@ import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 from databricks.sdk.service import pipelines
-from lakehouse_cli.bundle import build_resources, upload_sample_feeds
-from lakehouse_cli.bundle_deploy import deploy
+from lakehouse_cli.bundle import deploy_bundle, upload_sample_feeds
 from lakehouse_resources.databricks.deployed import flow_results, pipeline_events
 from lakehouse_resources.platform.specs import load_specs
 from lakehouse_resources.platform.targets import load_bundle
@@ -29,10 +28,10 @@ def deployed(
     warehouse = write_sample_warehouse(tmp / "warehouse.duckdb")
     volumes = sorted({f"{s.name.domain}/{s.name.source}/landing" for s in load_specs(BUNDLE).specs})
     with DatabricksStandin(
-        tmp / "standin", warehouse, code_roots=[BUNDLE], known_volumes=volumes, spark_remote=spark_remote
+        tmp / "standin", warehouse, known_volumes=volumes, spark_remote=spark_remote
     ) as standin:
         sdk = WorkspaceClient(config=Config(host=standin.url, token=standin.token, retry_timeout_seconds=10))
-        deploy(sdk, build_resources(BUNDLE, "local"), bundle="lakehouse", target="local")
+        deploy_bundle(sdk, BUNDLE, "local", cli=None, token=None)
         upload_sample_feeds(sdk, BUNDLE, load_bundle(BUNDLE).target("local"))
         yield standin, sdk
 

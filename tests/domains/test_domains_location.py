@@ -8,8 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from lakehouse_cli.bundle import build_resources
-from lakehouse_cli.bundle_deploy import deploy
+from lakehouse_cli.bundle import deploy_bundle
 from lakehouse_cli.main import main
 from lakehouse_domains.defs.build import build_domains_defs
 from lakehouse_domains.defs.sensors import stream_problem
@@ -125,11 +124,8 @@ def test_the_stream_state_sensor_alerts_when_the_continuous_job_has_no_active_ru
     local_settings: LakehouseSettings, empty_standin: DatabricksStandin, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = databricks_client_from_settings(local_settings)
-    deploy(
-        client.workspace_client(),
-        build_resources(local_settings.root / "databricks", "local"),
-        bundle="lakehouse",
-        target="local",
+    deploy_bundle(
+        client.workspace_client(), local_settings.root / "databricks", "local", cli=None, token=None
     )
     defs = build_domains_defs(local_settings)
     sensor = defs.resolve_sensor_def(f"{STREAM_JOB_KEY}_stream_state")

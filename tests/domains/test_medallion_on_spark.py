@@ -5,8 +5,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 import pytest
-from lakehouse_cli.bundle import build_resources, upload_sample_feeds
-from lakehouse_cli.bundle_deploy import deploy
+from lakehouse_cli.bundle import deploy_bundle, upload_sample_feeds
 from lakehouse_domains.defs.build import build_domains_defs
 from lakehouse_resources.databricks import databricks_client_from_settings
 from lakehouse_resources.platform.targets import load_bundle
@@ -23,11 +22,11 @@ def standin(local_settings: LakehouseSettings, spark_remote: str) -> Iterator[Da
         yield standin
 
 
-def deploy_bundle(settings: LakehouseSettings) -> None:
+def deploy_to_standin(settings: LakehouseSettings) -> None:
     """What `task pipeline` does first: deploy to the stand-in and land the sample feeds."""
     root = settings.root / "databricks"
     client = databricks_client_from_settings(settings).workspace_client()
-    deploy(client, build_resources(root, "local"), bundle="lakehouse", target="local")
+    deploy_bundle(client, root, "local", cli=None, token=None)
     upload_sample_feeds(client, root, load_bundle(root).target("local"))
 
 
@@ -35,7 +34,7 @@ def test_member_and_claims_materialize_to_gold_with_counted_checks(
     local_settings: LakehouseSettings, standin: DatabricksStandin, spark
 ) -> None:
     del standin  # running for the test's duration is all it does here
-    deploy_bundle(local_settings)
+    deploy_to_standin(local_settings)
     defs = build_domains_defs(local_settings)
     graph = defs.resolve_asset_graph()
     keys = [key for key in graph.materializable_asset_keys if key.path[0] in MEDALLION_GROUPS]

@@ -20,35 +20,97 @@ from lakehouse_resources.platform.targets import BundleConfig, BundleTarget, loa
 if TYPE_CHECKING:
     from lakehouse_resources.settings import LakehouseSettings
 
-    from lakehouse_cli.bundle_deploy import DeployResult
-
 
 class BundleBuildError(RuntimeError):
     """The bundle's resources could not be generated; the message carries every diagnostic."""
 
 
-def _interpolate(value: Any, target: BundleTarget) -> Any:
+def _interpolate(value: Any, target: BundleTarget, user_name: str | None) -> Any:
     if isinstance(value, str):
-        return target.interpolate(value)
+        return target.interpolate(value, user_name)
     if isinstance(value, list):
-        return [_interpolate(item, target) for item in value]
+        return [_interpolate(item, target, user_name) for item in value]
     if isinstance(value, dict):
-        return {key: _interpolate(item, target) for key, item in value.items()}
+        return {key: _interpolate(item, target, user_name) for key, item in value.items()}
     return value
 
 
-def build_resources(bundle_root: Path, target_name: str, *, spec: Path | None = None) -> dict[str, Any]:
-    """`{"resources": {"jobs": {...}, "pipelines": {...}}}` for one target (or one spec's resource)."""
+def build_resources(
+    bundle_root: Path, target_name: str, *, spec: Path | None = None, user_name: str | None = None
+) -> dict[str, Any]:
+    """`{"resources": {"jobs": {...}, "pipelines": {...}}}` for one target (or one spec's resource),
+    as `databricks bundle validate -o json` shows them: with the CLI's defaults and the target's mode
+    and presets applied. `user_name` is the deploying user (the CLI asks the workspace); without it
+    `${workspace.current_user.*}` references stay unresolved."""
     config = load_bundle(bundle_root)
     target = config.target(target_name)
     generated = _run_python_resources(config, target)
-    resources = _interpolate(generated.get("resources") or {}, target)
+    resources = _interpolate(generated.get("resources") or {}, target, user_name)
     jobs, pipelines = resources.get("jobs") or {}, resources.get("pipelines") or {}
+    apply_cli_defaults(jobs, pipelines, target, user_name)
     if spec is not None:
         key = _spec_key(bundle_root, spec)
         jobs = {k: v for k, v in jobs.items() if k == key}
         pipelines = {k: v for k, v in pipelines.items() if k == key}
     return {"resources": {"jobs": jobs, "pipelines": pipelines}}
+
+
+def _pip_path(dependency: str) -> str:
+    """A local file in an environment's dependencies, as the CLI writes it for pip: `./dist/x.whl`."""
+    local = dependency.endswith(".whl") and "://" not in dependency and not dependency.startswith(("/", "."))
+    return f"./{dependency}" if local else dependency
+
+
+def apply_cli_defaults(
+    jobs: dict[str, Any], pipelines: dict[str, Any], target: BundleTarget, user_name: str | None
+) -> None:
+    """What the Databricks CLI adds to every job and pipeline before it deploys them: the deployment
+    marker, its defaults, and the target's presets (`mode: development` implies some)."""
+    from lakehouse_resources.platform.targets import short_user_name
+
+    deployment = {
+        "kind": "BUNDLE",
+        "metadata_file_path": f"{target.interpolate('${workspace.state_path}', user_name)}/metadata.json",
+    }
+    presets = dict(target.presets)
+    if target.mode == "development":
+        short = short_user_name(user_name) if user_name else "${workspace.current_user.short_name}"
+        presets.setdefault("name_prefix", f"[dev {short}] ")
+        presets.setdefault("tags", {}).setdefault("dev", short)
+        presets.setdefault("jobs_max_concurrent_runs", 4)
+        presets.setdefault("trigger_pause_status", "PAUSED")
+        presets.setdefault("pipelines_development", True)
+    prefix = str(presets.get("name_prefix") or "")
+    tags: dict[str, str] = dict(presets.get("tags") or {})
+    paused = presets.get("trigger_pause_status")
+    for job in jobs.values():
+        for environment in job.get("environments") or []:
+            spec = environment.get("spec") or {}
+            spec["dependencies"] = [_pip_path(d) for d in spec.get("dependencies") or []]
+        job.setdefault("deployment", deployment)
+        job.setdefault("edit_mode", "UI_LOCKED")
+        job.setdefault("format", "MULTI_TASK")
+        job.setdefault("queue", {"enabled": True})
+        job["name"] = prefix + job["name"]
+        if tags:
+            job["tags"] = {**tags, **{k: v for k, v in (job.get("tags") or {}).items() if v}}
+        if not job.get("max_concurrent_runs") and presets.get("jobs_max_concurrent_runs"):
+            job["max_concurrent_runs"] = presets["jobs_max_concurrent_runs"]
+        for trigger in ("schedule", "continuous", "trigger"):
+            if trigger in job and not job[trigger].get("pause_status"):
+                job[trigger]["pause_status"] = paused or "UNPAUSED"
+    for pipeline in pipelines.values():
+        if environment := pipeline.get("environment"):
+            environment["dependencies"] = [_pip_path(d) for d in environment.get("dependencies") or []]
+        pipeline.setdefault("deployment", deployment)
+        pipeline.setdefault("edition", "ADVANCED")
+        pipeline["name"] = prefix + pipeline["name"]
+        if presets.get("pipelines_development"):
+            pipeline["development"] = True
+        if paused == "PAUSED" and pipeline.get("continuous"):
+            del pipeline["continuous"]  # made false, which the CLI's output then omits
+        if tags:
+            pipeline["tags"] = {**tags, **{k: v for k, v in (pipeline.get("tags") or {}).items() if v}}
 
 
 def _spec_key(bundle_root: Path, spec: Path) -> str:
@@ -146,28 +208,86 @@ def _scope_command(args: Any) -> int:
     return 0
 
 
-def deploy_local(settings: LakehouseSettings, target: str = "local") -> DeployResult:
-    """Deploy the bundle to the workspace the settings name (the stand-in locally) and seed the
-    local sample feeds; what `task dev` and `task pipeline` do before they start."""
+def deploy_local(settings: LakehouseSettings, target: str = "local") -> str:
+    """Deploy the bundle to the workspace the settings name (the stand-in locally) with the real
+    Databricks CLI when it is here, else with our own deployer, and seed the local sample feeds;
+    what `task dev` and `task pipeline` do before they start. Returns a one-line summary."""
+    import fcntl
+
     from lakehouse_resources.databricks import databricks_client_from_settings
 
-    from lakehouse_cli.bundle_deploy import deploy
+    from lakehouse_cli.databricks_cli import find_cli
 
     root = settings.root / "databricks"
-    built = build_resources(root, target)
     client = databricks_client_from_settings(settings).workspace_client()
-    result = deploy(client, built, bundle=load_bundle(root).name, target=target)
+    lock_file = settings.state_dir / "bundle-deploy.lock"
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    token = settings.standin_token if settings.uses_databricks_standin else None
+    # One deploy at a time per checkout: two `task pipeline`s started together share the stand-in.
+    with lock_file.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        # The CLI's local state lives with the stand-in's workspace it describes.
+        local_state = (
+            settings.state_dir / "databricks_standin" / "cli" if settings.uses_databricks_standin else None
+        )
+        summary = deploy_bundle(
+            client, root, target, cli=find_cli(settings.root), token=token, local_state=local_state
+        )
     if target == "local":
         upload_sample_feeds(client, root, load_bundle(root).target(target))
-    return result
+    return summary
+
+
+def deploy_bundle(
+    client: Any,
+    root: Path,
+    target: str,
+    *,
+    cli: Path | None,
+    token: str | None,
+    local_state: Path | None = None,
+    built: dict[str, Any] | None = None,
+) -> str:
+    """`databricks bundle deploy -t <target>` with the CLI at `cli`, or our own deployer when None,
+    to the workspace `client` talks to; returns a one-line summary. `built` replaces what our own
+    deployer deploys (tests change a parameter with it); the CLI always deploys the bundle as it is."""
+    import time
+
+    from lakehouse_cli.bundle_deploy import deploy
+    from lakehouse_cli.databricks_cli import run_bundle, version_of
+
+    started = time.monotonic()
+    if cli is not None:
+        run_bundle(
+            cli,
+            root,
+            ["deploy", "-t", target],
+            host=client.config.host or "",
+            token=token,
+            local_state=local_state,
+        )
+        version = ".".join(map(str, version_of(cli) or ()))
+        return f"bundle deploy (databricks CLI {version}) to {target} in {time.monotonic() - started:.1f} s"
+    user = client.current_user.me().user_name
+    bundle_target = load_bundle(root).target(target)
+    result = deploy(
+        client,
+        built or build_resources(root, target, user_name=user),
+        bundle=bundle_target.bundle_name,
+        target=target,
+        bundle_root=root,
+        root_path=bundle_target.interpolate(bundle_target.root_path, user),
+    )
+    return result.summary()
 
 
 def deploy_before_run(settings: LakehouseSettings) -> str | None:
     """`task dev` / `task pipeline`: deploy the bundle to the local stand-in first, so the domains
-    location finds its jobs and pipelines by name as it would on a workspace; None elsewhere."""
+    location finds its jobs and pipelines by name, and the notebooks their files, as on a workspace;
+    None elsewhere."""
     if not settings.uses_databricks_standin:
         return None
-    return deploy_local(settings).summary()
+    return deploy_local(settings)
 
 
 def upload_sample_feeds(client: Any, root: Path, target: BundleTarget) -> list[str]:
@@ -214,9 +334,9 @@ def _deploy_command(args: Any) -> int:
         )
         return 1
     try:
-        result = deploy_local(settings)
-    except (BundleBuildError, ValueError) as exc:
+        summary = deploy_local(settings)
+    except (BundleBuildError, ValueError, RuntimeError) as exc:
         print(exc, file=sys.stderr)
         return 1
-    print(result.summary())
+    print(summary)
     return 0

@@ -1,25 +1,25 @@
-"""Register the bundle's generated jobs and pipelines with a workspace, as `databricks bundle deploy` does.
+"""Our own `databricks bundle deploy`, for a machine where the real CLI cannot be had.
 
-Each resource is found by its deployed name: created when missing, replaced (jobs `reset`, pipelines
-edit) when its settings changed, left alone otherwise; jobs and pipelines tagged as this bundle's
-deployment to this target that the bundle no longer generates are deleted. Whether a resource
-changed is read from the `lakehouse_settings_hash` tag it was deployed with, so a second deploy of
-the same bundle changes nothing and a workspace's own defaults never count as a change.
-
-Locally the workspace is the Databricks stand-in; on a real workspace use the Databricks CLI.
+It does what the CLI does, in the same places, so both leave a workspace in the same state (a test
+deploys with each and compares): build the `data_ops` wheel and upload it to
+`<root_path>/artifacts/.internal/`, sync the bundle's files (what git tracks or would track) to
+`<root_path>/files` and remove the ones gone locally, then create, reset or leave alone each job
+and pipeline by its deployed name, and delete those this bundle's target owned that it no longer
+generates. The CLI keeps a state file; this deployer finds resources by name and tags instead.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import glob
+import subprocess
 from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
-HASH_TAG = "lakehouse_settings_hash"
+WHEEL_GLOB = "dist/data_ops-*.whl"
 
 
 @dataclass
@@ -28,6 +28,7 @@ class DeployResult:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    files: int = 0
 
     @property
     def changed(self) -> bool:
@@ -37,13 +38,7 @@ class DeployResult:
         parts = [
             f"{len(getattr(self, name))} {name}" for name in ("created", "updated", "unchanged", "deleted")
         ]
-        return "bundle deploy: " + ", ".join(parts)
-
-
-def with_hash(settings: dict[str, Any]) -> dict[str, Any]:
-    body = json.dumps(settings, sort_keys=True, separators=(",", ":"))
-    digest = hashlib.sha256(body.encode()).hexdigest()[:16]
-    return {**settings, "tags": {**(settings.get("tags") or {}), HASH_TAG: digest}}
+        return f"bundle deploy (lakehouse's own deployer): {', '.join(parts)}; {self.files} files synced"
 
 
 def _owned(tags: dict[str, str] | None, bundle: str, target: str) -> bool:
@@ -51,9 +46,102 @@ def _owned(tags: dict[str, str] | None, bundle: str, target: str) -> bool:
     return tags.get("lakehouse_bundle") == bundle and tags.get("lakehouse_target") == target
 
 
-def deploy(client: WorkspaceClient, built: dict[str, Any], *, bundle: str, target: str) -> DeployResult:
+def build_wheel(bundle_root: Path) -> Path:
+    """The `data_ops` artifact, built as databricks.yml's `build` command builds it."""
+    subprocess.run(
+        ["uv", "build", "--package", "data-ops", "--wheel", "--out-dir", "dist", "--clear", "--quiet"],
+        cwd=bundle_root,
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = glob.glob(str(bundle_root / WHEEL_GLOB))
+    return Path(wheel)
+
+
+def bundle_files(bundle_root: Path) -> list[Path]:
+    """What the CLI syncs: the files git tracks under the bundle root and untracked ones it does not ignore."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "."],
+        cwd=bundle_root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return sorted(
+        bundle_root / name for name in listed.split("\0") if name and (bundle_root / name).is_file()
+    )
+
+
+def _upload(api: Any, path: str, content: bytes) -> None:
+    from urllib.parse import quote
+
+    folder = str(PurePosixPath(path).parent)
+    api.do("POST", "/api/2.0/workspace/mkdirs", body={"path": folder})
+    api.do(
+        "POST",
+        f"/api/2.0/workspace-files/import-file/{quote(path.lstrip('/'))}",
+        query={"overwrite": "true"},
+        data=content,
+        headers={"Content-Type": "application/octet-stream"},
+    )
+
+
+def _replace_wheel(value: Any, local: str, remote: str) -> Any:
+    if isinstance(value, str):
+        return remote if value in (local, f"./{local}") else value
+    if isinstance(value, list):
+        return [_replace_wheel(item, local, remote) for item in value]
+    if isinstance(value, dict):
+        return {key: _replace_wheel(item, local, remote) for key, item in value.items()}
+    return value
+
+
+def sync_files(client: WorkspaceClient, bundle_root: Path, file_path: str) -> int:
+    """Upload the bundle's files under `file_path` and delete the remote ones no longer here."""
+    from databricks.sdk.errors import NotFound
+
+    api = client.api_client
+    files = bundle_files(bundle_root)
+    wanted = set()
+    for file in files:
+        relative = file.relative_to(bundle_root).as_posix()
+        _upload(api, f"{file_path}/{relative}", file.read_bytes())
+        content_head = file.read_bytes()[:64]
+        is_notebook = file.suffix == ".py" and content_head.startswith(b"# Databricks notebook source")
+        wanted.add(relative.removesuffix(".py") if is_notebook else relative)
+    try:
+        remote = [o.path or "" for o in client.workspace.list(file_path, recursive=True)]
+    except NotFound:
+        remote = []
+    prefix = file_path.rstrip("/") + "/"
+    for path in remote:
+        shown = path.removeprefix("/Workspace")
+        relative = shown.removeprefix(prefix.removeprefix("/Workspace"))
+        kind = client.workspace.get_status(path).object_type
+        if kind is not None and kind.value != "DIRECTORY" and relative not in wanted:
+            client.workspace.delete(path)
+    return len(files)
+
+
+def deploy(
+    client: WorkspaceClient,
+    built: dict[str, Any],
+    *,
+    bundle: str,
+    target: str,
+    bundle_root: Path | None = None,
+    root_path: str | None = None,
+) -> DeployResult:
+    """Deploy `built` (build_resources' output for `target`); with `bundle_root` and `root_path`,
+    build and upload the wheel and sync the files first, as the CLI does."""
     result = DeployResult()
     resources = built["resources"]
+    if bundle_root is not None and root_path is not None:
+        wheel = build_wheel(bundle_root)
+        remote_wheel = f"{root_path}/artifacts/.internal/{wheel.name}"
+        _upload(client.api_client, remote_wheel, wheel.read_bytes())
+        resources = _replace_wheel(resources, WHEEL_GLOB, remote_wheel)
+        result.files = sync_files(client, bundle_root, f"{root_path}/files")
     _deploy_jobs(client, resources.get("jobs") or {}, bundle, target, result)
     _deploy_pipelines(client, resources.get("pipelines") or {}, bundle, target, result)
     return result
@@ -63,19 +151,19 @@ def _deploy_jobs(
     client: WorkspaceClient, jobs: dict[str, Any], bundle: str, target: str, result: DeployResult
 ) -> None:
     api = client.api_client
-    wanted = {settings["name"]: with_hash(settings) for settings in jobs.values()}
+    wanted = {settings["name"]: settings for settings in jobs.values()}
     for name, settings in wanted.items():
         found = list(client.jobs.list(name=name))
         if not found:
             api.do("POST", "/api/2.2/jobs/create", body=settings)
             result.created.append(name)
             continue
-        job = found[0]
-        current = (job.settings.tags if job.settings else None) or {}
-        if current.get(HASH_TAG) == settings["tags"][HASH_TAG]:
+        job_id = found[0].job_id
+        current = api.do("GET", "/api/2.2/jobs/get", query={"job_id": job_id})
+        if isinstance(current, dict) and current.get("settings") == settings:
             result.unchanged.append(name)
         else:
-            api.do("POST", "/api/2.2/jobs/reset", body={"job_id": job.job_id, "new_settings": settings})
+            api.do("POST", "/api/2.2/jobs/reset", body={"job_id": job_id, "new_settings": settings})
             result.updated.append(name)
     for job in client.jobs.list():
         settings = job.settings
@@ -88,7 +176,7 @@ def _deploy_pipelines(
     client: WorkspaceClient, pipelines: dict[str, Any], bundle: str, target: str, result: DeployResult
 ) -> None:
     api = client.api_client
-    wanted = {spec["name"]: with_hash(spec) for spec in pipelines.values()}
+    wanted = {spec["name"]: spec for spec in pipelines.values()}
     for name, spec in wanted.items():
         quoted = name.replace("'", "''")
         found = [p for p in client.pipelines.list_pipelines(filter=f"name LIKE '{quoted}'") if p.name == name]
@@ -97,9 +185,13 @@ def _deploy_pipelines(
             result.created.append(name)
             continue
         pipeline_id = found[0].pipeline_id or ""
-        current = client.pipelines.get(pipeline_id)
-        tags = (current.spec.tags if current.spec else None) or {}
-        if tags.get(HASH_TAG) == spec["tags"][HASH_TAG]:
+        current = api.do("GET", f"/api/2.0/pipelines/{pipeline_id}")
+        current_spec = (
+            {k: v for k, v in (current.get("spec") or {}).items() if k != "id"}
+            if isinstance(current, dict)
+            else {}
+        )
+        if current_spec == spec:
             result.unchanged.append(name)
         else:
             api.do("PUT", f"/api/2.0/pipelines/{pipeline_id}", body={**spec, "pipeline_id": pipeline_id})

@@ -152,7 +152,7 @@ def _deploy_bundle_for_dev(settings: LakehouseSettings) -> None:
 
     try:
         deployed = deploy_before_run(settings)
-    except (BundleBuildError, ValueError) as exc:
+    except (BundleBuildError, ValueError, RuntimeError) as exc:
         # The UI still starts: the domains assets then fail naming what is not deployed.
         print(f"bundle deploy failed, the domains location's jobs are not deployed:\n{exc}", file=sys.stderr)
     else:
@@ -228,6 +228,12 @@ def _prepare_home_for_dg(settings: LakehouseSettings) -> Path:
     return home
 
 
+def _tools(args: argparse.Namespace) -> int:
+    from lakehouse_cli.databricks_cli import tools_command
+
+    return tools_command(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lakehouse", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -248,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     prepare = dbt_cloud.add_parser("prepare", help="fetch and save the workspace state Definitions load from")
     prepare.add_argument("--refresh", action="store_true", help="fetch again even when a state is saved")
     prepare.set_defaults(func=_dbt_cloud_prepare)
+    tools = commands.add_parser("tools", help="install the pinned Databricks CLI with Go when it is missing")
+    tools.add_argument("--require", action="store_true", help="fail when it cannot be installed (no Go)")
+    tools.set_defaults(func=_tools)
     from lakehouse_cli.bundle import add_commands as add_bundle_commands
 
     add_bundle_commands(commands)

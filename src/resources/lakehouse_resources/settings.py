@@ -338,12 +338,20 @@ class LakehouseSettings(BaseSettings):
         return self.databricks_volume_override or f"/Volumes/{self.catalog}/lakehouse/pipes"
 
     @property
+    def databricks_bundle_target(self) -> str:
+        """The bundle target deployed to the workspace these settings use (the stand-in's is `local`)."""
+        return "local" if self.uses_databricks_standin else self.env.value
+
+    @property
     def databricks_notebook_root(self) -> str:
+        """Where the bundle deploys `databricks/notebooks/`: the deploying user's bundle folder.
+
+        `{current_user}` is the workspace user name, filled in by the client at run time (never
+        while Definitions load)."""
         if self.databricks_notebook_root_override:
             return self.databricks_notebook_root_override
-        if self.is_local and not self.databricks_host:
-            return str(self.root / "notebooks")
-        return "/Workspace/Shared/lakehouse/notebooks"
+        target = self.databricks_bundle_target
+        return f"/Workspace/Users/{{current_user}}/.bundle/lakehouse/{target}/files/notebooks"
 
     def child_process_env(self) -> dict[str, str]:
         """What dbt profiles, notebooks and other child processes read to find the warehouse."""

@@ -56,8 +56,6 @@ def databricks_standin(
         settings.duckdb_path,
         port=port,
         token=settings.standin_token,
-        # notebooks/ for the notebook assets, databricks/ for what the bundle deploys
-        code_roots=[settings.root / "notebooks", settings.root / "databricks"],
         clusters=[settings.databricks_cluster or LOCAL_STANDIN_CLUSTER_ID],
         known_volumes=sorted({DEFAULT_VOLUME, volume, *bundle_volumes(settings)}),
         spark_dir=settings.state_dir / "spark",

@@ -62,8 +62,7 @@ def run(work: Path, rows: int, repeat: int, groups: tuple[str, ...] = GROUPS) ->
     from lakehouse_standins.databricks.spark_runtime import SparkRuntime
     from lakehouse_standins.local import databricks_standin
 
-    from lakehouse_cli.bundle import build_resources
-    from lakehouse_cli.bundle_deploy import deploy
+    from lakehouse_cli.bundle import deploy_bundle
 
     base = get_settings()
     bundle = base.root / "databricks"
@@ -81,7 +80,7 @@ def run(work: Path, rows: int, repeat: int, groups: tuple[str, ...] = GROUPS) ->
             feeds = generate(standin.volumes_root, rows=rows)
             direct.ensure_schemas(remote)
             client = databricks_client_from_settings(settings).workspace_client()
-            deploy(client, build_resources(bundle, "local"), bundle="lakehouse", target="local")
+            deploy_bundle(client, bundle, "local", cli=None, token=None)
             defs = build_domains_defs(settings)
             keys = [k for k in defs.resolve_asset_graph().materializable_asset_keys if k.path[0] in groups]
             assets = list({id(a): a for a in (defs.resolve_assets_def(k) for k in keys)}.values())

@@ -46,7 +46,8 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
     cluster_id: str | None = Field(None, description="For compute=existing_cluster")
     volume_path: str = Field("/Volumes/main/lakehouse/pipes", description="Volume for Pipes context/messages")
     notebook_root: str = Field(
-        "/Workspace/Shared/lakehouse/notebooks", description="Base of relative task paths"
+        "/Workspace/Users/{current_user}/.bundle/lakehouse/prod/files/notebooks",
+        description="Base of relative task paths; {current_user} is the workspace user, read at run time",
     )
     job_cluster_spark_version: str = "15.4.x-scala2.12"
     job_cluster_node_type_id: str = "i3.xlarge"
@@ -94,7 +95,7 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
                 "node_type_id": self.job_cluster_node_type_id,
                 "num_workers": self.job_cluster_num_workers,
             },
-            notebook_root=self.notebook_root,
+            notebook_root=self._notebook_root(),
         )
         return LakehousePipesDatabricksClient(
             self.workspace_client(),
@@ -107,6 +108,12 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
             message_grace_seconds=self.message_grace_seconds,
             cancel_wait_seconds=self.cancel_wait_seconds,
         )
+
+    def _notebook_root(self) -> str:
+        if "{current_user}" not in self.notebook_root:
+            return self.notebook_root
+        me = self.workspace_client().current_user.me()
+        return self.notebook_root.replace("{current_user}", me.user_name or "")
 
     def run(
         self, *, context: Context, task: DatabricksTaskSpec, extras: PipesExtras | None = None

@@ -87,7 +87,7 @@ class Compute(_Strict):
 
     serverless: bool = False
     spark_version: str = "15.4.x-scala2.12"
-    node_type_id: str = "i3.xlarge"
+    node_type_id: str | None = None  # None: the target's node_type_id variable
     num_workers: Annotated[int, Field(ge=0)] = 2
     spark_conf: dict[str, str] = {}
 

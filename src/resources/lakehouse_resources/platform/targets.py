@@ -38,6 +38,8 @@ class BundleTarget:
     root_path: str
     host: str | None = None
     default: bool = False
+    mode: str | None = None  # development | production | None
+    presets: dict[str, Any] = field(default_factory=dict)
 
     @property
     def namespace(self) -> NamespaceRule:
@@ -48,23 +50,40 @@ class BundleTarget:
         """`${workspace.file_path}`: where a deploy uploads the bundle's files."""
         return f"{self.root_path}/files"
 
-    def interpolate(self, text: str) -> str:
-        """Resolve the `${...}` references a bundle's resources may carry for this target."""
+    def interpolate(self, text: str, user_name: str | None = None) -> str:
+        """Resolve the `${...}` references a bundle's resources may carry for this target.
+
+        `${workspace.current_user.*}` needs the deploying user's name; without one it stays as the
+        reference (the CLI fills it in from the workspace)."""
         known = {
             "bundle.name": self.bundle_name,
             "bundle.target": self.name,
             "workspace.root_path": self.root_path,
             "workspace.file_path": self.file_path,
+            "workspace.state_path": f"{self.root_path}/state",
+            "workspace.artifact_path": f"{self.root_path}/artifacts",
             **{f"var.{name}": value for name, value in self.variables.items()},
         }
+        if user_name:
+            known["workspace.current_user.userName"] = user_name
+            known["workspace.current_user.short_name"] = short_user_name(user_name)
 
         def substitute(match: re.Match[str]) -> str:
             ref = match.group(1)
-            if ref not in known:
-                raise BundleConfigError(f"target {self.name}: unknown reference ${{{ref}}}")
-            return known[ref]
+            if ref in known:
+                return self.interpolate(known[ref], user_name)
+            if ref.startswith("workspace.current_user."):
+                return match.group(0)
+            raise BundleConfigError(f"target {self.name}: unknown reference ${{{ref}}}")
 
         return re.sub(r"\$\{([\w.]+)\}", substitute, text)
+
+
+def short_user_name(user_name: str) -> str:
+    """`${workspace.current_user.short_name}` as the CLI derives it: the part before `@`, lower
+    case, runs of anything but letters and digits made one `_`, trimmed."""
+    local = user_name.split("@", 1)[0].lower()
+    return re.sub(r"[^a-z0-9]+", "_", local).strip("_")
 
 
 @dataclass(frozen=True)
@@ -125,7 +144,13 @@ def load_bundle(root: Path) -> BundleConfig:
         if unknown:
             raise BundleConfigError(f"{path}: target {target} sets undeclared variables {', '.join(unknown)}")
         workspace = body.get("workspace") or {}
-        root_path = str(workspace.get("root_path") or f"/Workspace/Shared/.bundle/{name}/{target}")
+        # The CLI's default: the deploying user's own folder.
+        default_root = (
+            "/Workspace/Users/${workspace.current_user.userName}/.bundle/${bundle.name}/${bundle.target}"
+        )
+        root_path = str(workspace.get("root_path") or default_root).replace(
+            "~/", "/Workspace/Users/${workspace.current_user.userName}/", 1
+        )
         root_path = root_path.replace("${bundle.name}", name).replace("${bundle.target}", target)
         targets[target] = BundleTarget(
             name=target,
@@ -134,6 +159,8 @@ def load_bundle(root: Path) -> BundleConfig:
             root_path=root_path,
             host=workspace.get("host"),
             default=bool(body.get("default")),
+            mode=body.get("mode"),
+            presets=dict(body.get("presets") or {}),
         )
     python = document.get("python") or {}
     return BundleConfig(root, name, targets, tuple(python.get("resources") or ()))

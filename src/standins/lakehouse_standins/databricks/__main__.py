@@ -1,7 +1,7 @@
 """Serve the Databricks stand-in until SIGINT/SIGTERM, e.g. for `task dev`:
 
     python -m lakehouse_standins.databricks --state-dir .lakehouse/databricks \
-        --warehouse .lakehouse/warehouse.duckdb --port 8765 --code-root notebooks
+        --warehouse .lakehouse/warehouse.duckdb --port 8765
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ def main() -> None:
     parser.add_argument(
         "--token-file", type=Path, help="file holding the token clients must send (default: the checkout's)"
     )
-    parser.add_argument("--code-root", type=Path, action="append", default=[], help="where notebooks live")
     parser.add_argument(
         "--spark-dir", type=Path, help="local Spark's catalog and warehouse (default: <state-dir>/spark)"
     )
@@ -49,7 +48,6 @@ def main() -> None:
         args.warehouse,
         port=args.port,
         token=token,
-        code_roots=args.code_root,
         clusters=args.cluster,
         known_volumes=args.volume,
         wheel_entries={name: Path(file) for name, file in wheel_entries.items()},

@@ -9,10 +9,12 @@ from pathlib import Path
 
 from lakehouse_resources.settings import LOCAL_STANDIN_CLUSTER_ID
 from starlette.applications import Starlette
+from starlette.routing import Route
 
-from lakehouse_standins.databricks import deployed_jobs, jobs, pipelines, run_page, volumes
+from lakehouse_standins.databricks import deployed_jobs, jobs, pipelines, run_page, volumes, workspace
 from lakehouse_standins.databricks.auth import require_token
 from lakehouse_standins.databricks.bridge import WarehouseBridge
+from lakehouse_standins.databricks.errors import unknown_endpoint
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
 from lakehouse_standins.databricks.spark_runtime import ExternalSpark, SparkRuntime, SparkServer
 from lakehouse_standins.databricks.tasks import TaskLauncher
@@ -32,6 +34,7 @@ class StandinState:
     deployed_jobs: deployed_jobs.DeployedJobs
     pipelines: pipelines.Pipelines
     warehouse_path: Path
+    workspace: workspace.Workspace
 
 
 def create_databricks_app(
@@ -40,7 +43,6 @@ def create_databricks_app(
     recorder: Recorder,
     *,
     token: str,
-    code_roots: Iterable[Path] = (),
     clusters: Iterable[str] = (DEFAULT_CLUSTER_ID,),
     known_volumes: Iterable[str] = (DEFAULT_VOLUME,),
     wheel_entries: Mapping[str, Path] | None = None,
@@ -54,8 +56,9 @@ def create_databricks_app(
     tables through the bridge (`bridge.py`), named by the local rule with `catalog`."""
     spark = spark or SparkRuntime(state_dir / "spark")
     vols = volumes.Volumes(state_dir / "volumes", list(known_volumes))
+    files = workspace.Workspace(state_dir / "workspace")
     launcher = TaskLauncher(
-        code_roots=[Path(root) for root in code_roots],
+        workspace=files,
         volumes_root=vols.root,
         wheel_entries=dict(wheel_entries or {}),
     )
@@ -74,9 +77,15 @@ def create_databricks_app(
             *pipelines.routes(pipeline_api),
             *volumes.routes(vols),
             *run_page.routes(job_api, deployed),
+            *workspace.routes(files),
+            # Last: whatever no route above serves is a 404 naming the call.
+            Route(
+                "/{path:path}", unknown_endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
+            ),
         ]
     )
-    app.state.databricks = StandinState(job_api, vols, spark, deployed, pipeline_api, warehouse_path)
+    app.state.databricks = StandinState(job_api, vols, spark, deployed, pipeline_api, warehouse_path, files)
+    app.state.unknown_calls = []
     return with_recorder(require_token(app, token), recorder)
 
 
@@ -98,7 +107,6 @@ class DatabricksStandin:
         port: int = 0,
         recorder: Recorder | None = None,
         token: str | None = None,
-        code_roots: Iterable[Path] = (),
         clusters: Iterable[str] = (DEFAULT_CLUSTER_ID,),
         known_volumes: Iterable[str] = (DEFAULT_VOLUME,),
         wheel_entries: Mapping[str, Path] | None = None,
@@ -120,7 +128,6 @@ class DatabricksStandin:
             warehouse_path,
             self.recorder,
             token=self.token,
-            code_roots=code_roots,
             clusters=clusters,
             known_volumes=known_volumes,
             wheel_entries=wheel_entries,
@@ -128,6 +135,8 @@ class DatabricksStandin:
             catalog=catalog,
         )
         self._state: StandinState = app.state.databricks
+        # The calls no route answered (404 ENDPOINT_NOT_FOUND), in order.
+        self.unknown_calls: list[str] = app.state.unknown_calls
         self._server = BackgroundServer(app, port=port)
 
     def start(self) -> str:
@@ -184,6 +193,10 @@ class DatabricksStandin:
     @property
     def runs(self) -> list[Run]:
         return list(self._state.jobs.runs.values())
+
+    @property
+    def workspace(self) -> workspace.Workspace:
+        return self._state.workspace
 
     def volume_files(self) -> list[Path]:
         return self._state.volumes.files()

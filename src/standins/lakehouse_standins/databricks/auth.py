@@ -17,8 +17,8 @@ from starlette.responses import Response
 
 from lakehouse_standins.databricks.errors import ApiError
 
-# The Files API takes raw bytes; every other API call with a body sends JSON.
-_RAW_BODY_PREFIX = "/api/2.0/fs/files/"
+# The Files API and the workspace files import take raw bytes; every other API call with a body sends JSON.
+_RAW_BODY_PREFIXES = ("/api/2.0/fs/files/", "/api/2.0/workspace-files/import-file/")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
@@ -30,7 +30,7 @@ def _refusal(request: Request, token: str, body: bytes) -> ApiError | None:
         )
     if not hmac.compare_digest(sent.strip().encode(), token.encode()):
         return ApiError(403, "PERMISSION_DENIED", "Invalid access token.")
-    if body and request.method in _BODY_METHODS and not request.url.path.startswith(_RAW_BODY_PREFIX):
+    if body and request.method in _BODY_METHODS and not request.url.path.startswith(_RAW_BODY_PREFIXES):
         media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != "application/json":
             return ApiError(

@@ -32,3 +32,15 @@ def answers_api_errors(handler: Handler) -> Handler:
             return exc.response()
 
     return endpoint
+
+
+async def unknown_endpoint(request: Request) -> Response:
+    """Any call the stand-in does not implement: a 404 naming it, as a workspace answers one.
+
+    The call is also kept in `app.state.unknown_calls`, so a test sees what a client needed."""
+    calls = getattr(request.app.state, "unknown_calls", None)
+    if calls is not None:
+        calls.append(f"{request.method} {request.url.path}")
+    return ApiError(
+        404, "ENDPOINT_NOT_FOUND", f"No API found for '{request.method} {request.url.path}'"
+    ).response()

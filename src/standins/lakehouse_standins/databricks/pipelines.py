@@ -53,7 +53,8 @@ _FLOW_LINE = re.compile(r"^(?P<ts>\S+ \S+): Flow (?P<flow>\S+) (?:is|has) (?P<st
 _SPEC_FIELDS = (
     "name", "catalog", "schema", "target", "libraries", "configuration", "continuous", "development",
     "serverless", "channel", "edition", "photon", "clusters", "tags", "root_path", "storage",
-    "notifications", "budget_policy_id", "event_log", "environment", "filters", "id",
+    "notifications", "budget_policy_id", "event_log", "environment", "filters", "id", "deployment",
+    "restart_window", "trigger", "run_as", "gateway_definition", "ingestion_definition",
 )  # fmt: skip
 _EXPECTATIONS_CONF = re.compile(r"^lakehouse\.expectations\.(?P<layer>\w+)\.(?P<name>\w+)$")
 
@@ -444,13 +445,7 @@ class Pipelines:
             )
 
     def _resolve_dir(self, workspace_path: str) -> Path:
-        parts = Path(workspace_path).parts[1:]
-        for root in self.launcher.code_roots:
-            for i in range(len(parts)):
-                candidate = root.joinpath(*parts[i:])
-                if candidate.is_dir():
-                    return candidate
-        raise LaunchError(f"Unable to access the folder {workspace_path}: it does not exist.")
+        return self.launcher.resolve_dir(workspace_path)
 
     def _spark_pipelines_run(
         self,

@@ -11,6 +11,8 @@ from typing import Any
 
 from dagster_pipes import DAGSTER_PIPES_MESSAGES_ENV_VAR, decode_param
 
+from lakehouse_standins.databricks.workspace import Workspace
+
 TASK_TYPES = ("notebook_task", "spark_python_task", "python_wheel_task")
 # The only variables of the stand-in's own environment a task inherits: what any machine has.
 _SYSTEM_VARIABLES = frozenset({"PATH", "HOME", "USER", "LANG", "LC_ALL", "TZ", "TMPDIR"})
@@ -27,15 +29,15 @@ class LaunchError(Exception):
 
 @dataclass
 class TaskLauncher:
-    """Where task code lives locally and what every child process sees.
+    """Where task code lives and what every child process sees.
 
-    `code_roots` are the workspace: a workspace path (`/Workspace/.../notebooks/x`) finds `<root>/x.py`,
-    and a local path is accepted only inside a root; anything else does not exist, as on Databricks.
-    `wheel_entries` maps `package:entry_point` of a python_wheel_task to the local file that stands
-    in for that installed entry point.
+    Code runs from the workspace's files (`workspace`), where a deploy put it: a notebook or file a
+    task names that is not there does not exist, as on Databricks. `wheel_entries` maps
+    `package:entry_point` of a python_wheel_task to the local file that stands in for that
+    installed entry point.
     """
 
-    code_roots: list[Path]
+    workspace: Workspace
     volumes_root: Path
     wheel_entries: Mapping[str, Path] = field(default_factory=dict)
 
@@ -63,19 +65,22 @@ class TaskLauncher:
         return spec, self.environment(task, spark_remote)
 
     def resolve(self, workspace_path: str) -> Path:
-        for prefix in ("file:", "dbfs:"):
-            workspace_path = workspace_path.removeprefix(prefix)
-        parts = [part for part in Path(workspace_path).parts[1:] if part != ".."]
-        roots = [root.resolve() for root in self.code_roots]
-        candidates = [Path(workspace_path)]
-        for root in roots:
-            candidates += [root.joinpath(*parts[i:]) for i in range(len(parts))]
-        for candidate in candidates:
-            for path in (candidate, candidate.with_name(candidate.name + ".py")):
-                inside = any(path.resolve().is_relative_to(root) for root in roots)
-                if inside and path.is_file():
-                    return path
-        raise LaunchError(f"Unable to access the notebook or file {workspace_path}: it does not exist.")
+        """The local file behind a workspace notebook or file a task runs."""
+        found = self.workspace.runnable(workspace_path.removeprefix("file:"))
+        if found is None:
+            raise LaunchError(
+                f"Unable to access the notebook or file {workspace_path}: it does not exist in the"
+                " workspace (is the bundle deployed?)."
+            )
+        return found
+
+    def resolve_dir(self, workspace_path: str) -> Path:
+        found = self.workspace.folder(workspace_path.removeprefix("file:"))
+        if found is None:
+            raise LaunchError(
+                f"Unable to access the folder {workspace_path}: it does not exist in the workspace."
+            )
+        return found
 
     def environment(self, task: dict[str, Any], spark_remote: str) -> dict[str, str]:
         """What compute gives a task: a system's basics, the cluster's spark_env_vars, the Spark URL.
