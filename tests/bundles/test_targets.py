@@ -78,3 +78,21 @@ def test_job_clusters_have_unity_catalog_access_and_the_target_s_node_type(targe
     for cluster in clusters:
         assert cluster["new_cluster"]["data_security_mode"] == "SINGLE_USER"
         assert cluster["new_cluster"]["node_type_id"] == node_type
+
+
+def test_dagster_finds_a_development_copy_under_the_developer_s_prefix(tmp_path) -> None:
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.core import Config
+    from lakehouse_resources.databricks.deployed import workspace_name
+    from testsupport import sparkless_standin
+
+    bundle = load_bundle(BUNDLE)
+    with sparkless_standin(tmp_path) as standin:
+        client = WorkspaceClient(config=Config(host=standin.url, token=standin.token))
+        assert workspace_name(client, bundle.target("dev"), "x_dev") == "[dev lakehouse] x_dev"
+        assert workspace_name(client, bundle.target("prod"), "x_prod") == "x_prod"
+        # the CLI's own validate output names dev's jobs the same way
+        job = built("dev")["jobs"]["member_enrollment_gold_eligible_members"]
+        assert job["name"] == workspace_name(
+            client, bundle.target("dev"), "member_enrollment_gold_eligible_members_dev"
+        )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cli_support import require_cli
 from runtime_support import alive, descendants, wait_for
 from testsupport import REPO, free_port
 
@@ -53,7 +54,9 @@ def stop(proc: subprocess.Popen[bytes]) -> tuple[int | None, set[int]]:
     return code, survivors
 
 
+@pytest.mark.databricks_cli
 def test_ui_loads_every_location(local_settings: object, tmp_path: Path) -> None:
+    require_cli()  # task dev deploys the bundle with the real CLI when it is here
     port = free_port()
     env = {**os.environ, "DAGSTER_PORT": str(port)}
     log = (tmp_path / "dev.log").open("wb")
@@ -83,8 +86,12 @@ def test_ui_loads_every_location(local_settings: object, tmp_path: Path) -> None
         repositories = httpx.post(
             f"http://127.0.0.1:{port}/graphql", json={"query": SENSORS_QUERY}, timeout=30
         ).json()["data"]["repositoriesOrError"]["nodes"]
-        # The bundle is deployed to the stand-in beside the code servers' start.
-        wait_for(lambda: "bundle deploy: " in (tmp_path / "dev.log").read_text(), "the bundle deploy", 120)
+        # The bundle is deployed to the stand-in beside the code servers' start, by the real CLI.
+        wait_for(
+            lambda: "bundle deploy: databricks CLI" in (tmp_path / "dev.log").read_text(),
+            "the bundle deploy",
+            120,
+        )
     finally:
         code, survivors = stop(proc)
     assert code == 0, "a Ctrl-C is a clean stop"

@@ -267,7 +267,7 @@ def deploy_bundle(
             local_state=local_state,
         )
         version = ".".join(map(str, version_of(cli) or ()))
-        return f"bundle deploy (databricks CLI {version}) to {target} in {time.monotonic() - started:.1f} s"
+        return f"bundle deploy: databricks CLI {version}, target {target}, {time.monotonic() - started:.1f} s"
     user = client.current_user.me().user_name
     bundle_target = load_bundle(root).target(target)
     result = deploy(

@@ -38,7 +38,10 @@ class DeployResult:
         parts = [
             f"{len(getattr(self, name))} {name}" for name in ("created", "updated", "unchanged", "deleted")
         ]
-        return f"bundle deploy (lakehouse's own deployer): {', '.join(parts)}; {self.files} files synced"
+        return (
+            f"bundle deploy: lakehouse's own deployer (no Databricks CLI here), {', '.join(parts)},"
+            f" {self.files} files synced"
+        )
 
 
 def _owned(tags: dict[str, str] | None, bundle: str, target: str) -> bool:

@@ -20,6 +20,7 @@ from lakehouse_resources.databricks.deployed import (
     run_job_with_pipes,
     run_pipeline_update,
     update_error,
+    workspace_name,
 )
 from lakehouse_resources.platform.specs import LoadedSpec, PipelineSpec
 from lakehouse_resources.platform.targets import BundleTarget
@@ -36,7 +37,7 @@ def run_job(
     checks: Sequence[dg.AssetCheckSpec],
 ) -> Iterator[Any]:
     client = databricks.workspace_client()
-    job = find_job(client, spec.name.deployed(target.name), target.name)
+    job = find_job(client, workspace_name(client, target, spec.name.deployed(target.name)), target.name)
     invocation, run = run_job_with_pipes(
         context,
         client,
@@ -79,7 +80,9 @@ def run_pipeline(
     body = spec.spec
     assert isinstance(body, PipelineSpec)
     client = databricks.workspace_client()
-    pipeline_id = find_pipeline(client, spec.name.deployed(target.name), target.name)
+    pipeline_id = find_pipeline(
+        client, workspace_name(client, target, spec.name.deployed(target.name)), target.name
+    )
     update_id, state = run_pipeline_update(
         client,
         pipeline_id,

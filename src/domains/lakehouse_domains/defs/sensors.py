@@ -39,10 +39,10 @@ def stream_state_sensor(
     def _sensor(
         context: dg.SensorEvaluationContext, databricks_workspace: LakehouseDatabricksClient
     ) -> dg.SkipReason:
-        from lakehouse_resources.databricks.deployed import find_job
+        from lakehouse_resources.databricks.deployed import find_job, workspace_name
 
         client = databricks_workspace.workspace_client()
-        job = find_job(client, name, target.name)
+        job = find_job(client, workspace_name(client, target, name), target.name)
         runs = list(client.jobs.list_runs(job_id=job.job_id, limit=5))
         active = [r for r in runs if r.end_time in (None, 0)]
         last = runs[0] if runs else None
