@@ -7,6 +7,10 @@
 
 # COMMAND ----------
 
+# MAGIC %pip install dagster-pipes==1.13.27
+
+# COMMAND ----------
+
 from dagster_pipes import PipesDatabricksNotebookWidgetsParamsLoader
 from lakehouse_pipes import open_volumes_pipes
 from pyspark.sql import functions as F

@@ -8,6 +8,10 @@
 
 # COMMAND ----------
 
+# MAGIC %pip install dagster-pipes==1.13.27
+
+# COMMAND ----------
+
 import os
 
 from dagster_pipes import PipesDatabricksNotebookWidgetsParamsLoader

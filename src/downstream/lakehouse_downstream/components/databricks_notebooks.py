@@ -38,6 +38,9 @@ class NotebookJob(dg.Model):
     parameters: dict[str, str] = {}
     tables: dict[str, str] = {}
     env: dict[str, str] = {}
+    # What a Python or wheel task imports beyond the runtime (cluster libraries or its serverless
+    # environment); a serverless notebook declares its own with a `%pip install` cell.
+    dependencies: list[str] = []
     timeout_seconds: float | None = None
     deps: list[str] = []
     checks: list[str] = []
@@ -58,6 +61,7 @@ class NotebookJob(dg.Model):
         common: dict[str, Any] = {
             "parameters": {**self.parameters, **tables},
             "env": self.env,
+            "dependencies": tuple(self.dependencies),
             "compute": self.compute,
             "timeout_seconds": self.timeout_seconds,
             "tags": {"lakehouse_asset": self.name},

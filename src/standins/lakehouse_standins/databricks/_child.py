@@ -205,6 +205,9 @@ def _run(spec: dict[str, Any]) -> dict[str, Any]:
 def main() -> int:
     with open(sys.argv[1], encoding="utf-8") as f:
         spec = json.load(f)
+    if "sys_path" in spec:
+        # The runtime and what the task declared (started with -I -S: no site-packages of our own).
+        sys.path[:] = spec["sys_path"]
     _map_volumes(spec["volumes_root"])
     outcome = _run(spec)
     sys.stdout.flush()

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from lakehouse_standins.databricks import deployed_jobs, jobs, pipelines, run_page, volumes, workspace
 from lakehouse_standins.databricks.auth import require_token
 from lakehouse_standins.databricks.bridge import WarehouseBridge
+from lakehouse_standins.databricks.environments import Environments
 from lakehouse_standins.databricks.errors import unknown_endpoint
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
 from lakehouse_standins.databricks.spark_runtime import ExternalSpark, SparkRuntime, SparkServer
@@ -59,6 +60,7 @@ def create_databricks_app(
     files = workspace.Workspace(state_dir / "workspace")
     launcher = TaskLauncher(
         workspace=files,
+        environments=Environments(state_dir / "environments", files),
         volumes_root=vols.root,
         wheel_entries=dict(wheel_entries or {}),
     )

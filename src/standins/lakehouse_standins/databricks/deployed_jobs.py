@@ -96,6 +96,7 @@ class JobRun:
     timeout_seconds: int
     folder: Path
     job_parameters: dict[str, str] = field(default_factory=dict)
+    environments: dict[str, Any] = field(default_factory=dict)
     life_cycle_state: str = "QUEUED"
     result_state: str | None = None
     state_message: str = ""
@@ -261,6 +262,7 @@ class DeployedJobs:
                 timeout_seconds=int(settings.get("timeout_seconds") or 0),
                 folder=self.runs_dir / f"job-{job['job_id']}" / str(run_id),
                 job_parameters=dict(body.get("job_parameters") or {}),
+                environments={e.get("environment_key"): e for e in settings.get("environments") or []},
             )
             self.runs[run_id] = run
             for task_run in run.tasks:
@@ -358,6 +360,7 @@ class DeployedJobs:
                 run.folder / task_run.key,
                 run.cancel_requested,
                 deadline,
+                run.environments,
             )
             task_run.outcome = outcome
             task_run.life_cycle_state, task_run.result_state = "TERMINATED", outcome.result_state

@@ -60,6 +60,7 @@ class Jobs:
                 timeout_seconds=int(body.get("timeout_seconds") or 0),
                 fault=fault,
                 folder=self.runs_dir / str(run_id),
+                environments={e.get("environment_key"): e for e in body.get("environments") or []},
             )
             self.runs[run_id] = run
             if token:

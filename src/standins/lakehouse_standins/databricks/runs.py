@@ -22,6 +22,7 @@ from lakehouse_standins.databricks.spark_runtime import (
     release_task_session,
     task_remote,
 )
+from lakehouse_standins.databricks.task_process import ISOLATED
 from lakehouse_standins.databricks.tasks import LaunchError, TaskLauncher, messages_dirs
 from lakehouse_standins.databricks.volumes import Volumes
 
@@ -58,6 +59,8 @@ class Run:
     pid: int | None = None
     output: dict[str, Any] = field(default_factory=dict)
     cancel_requested: threading.Event = field(default_factory=threading.Event)
+    # The submit's serverless environments by key (what a task's environment_key names).
+    environments: dict[str, Any] = field(default_factory=dict)
 
     def finish(self, result_state: str, message: str, code: str) -> None:
         self.life_cycle_state, self.result_state = "TERMINATING", result_state
@@ -155,7 +158,7 @@ class Executor:
             remote = self.spark.remote()
             self.bridge.to_spark(remote)
             session = task_remote(remote)
-            spec, env = self.launcher.prepare(task, session)
+            spec, env = self.launcher.prepare(task, session, run.environments)
         except LaunchError as exc:
             run.finish("FAILED", str(exc), exc.code)
             return
@@ -186,7 +189,7 @@ class Executor:
         spec["result_path"] = str(result_path)
         spec_path = run.folder / f"task-{index}-spec.json"
         spec_path.write_text(json.dumps(spec), encoding="utf-8")
-        command = [sys.executable, str(_CHILD), str(spec_path)]
+        command = [sys.executable, *ISOLATED, str(_CHILD), str(spec_path)]
         if run.fault is RunFault.HANG:
             command = [sys.executable, "-c", "import time\nwhile True: time.sleep(1)"]
         with (

@@ -27,6 +27,9 @@ from lakehouse_standins.databricks.spark_runtime import (
 from lakehouse_standins.databricks.tasks import LaunchError, TaskLauncher
 
 CHILD = Path(__file__).with_name("_child.py")
+# No site-packages, no PYTHON* variables, no script folder: the child imports what its spec's
+# sys_path holds (the runtime and the task's declared libraries; see environments.py).
+ISOLATED = ("-I", "-S", "-u")
 _VOLUMES = "/Volumes/"
 
 
@@ -70,11 +73,12 @@ def run_task(
     folder: Path,
     cancel: threading.Event,
     deadline: float | None,
+    environments: dict[str, Any] | None = None,
 ) -> TaskOutcome:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         session = task_remote(spark.remote())  # the task's own Connect session, released below
-        spec, env = launcher.prepare(local_volume_paths(task, launcher.volumes_root), session)
+        spec, env = launcher.prepare(local_volume_paths(task, launcher.volumes_root), session, environments)
     except LaunchError as exc:
         return TaskOutcome("FAILED", str(exc), exc.code, error=str(exc))
     except SparkUnavailable as exc:
@@ -84,7 +88,10 @@ def run_task(
     (folder / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
     with open(folder / "stdout.log", "wb") as stdout, open(folder / "stderr.log", "wb") as stderr:
         process = start_child(
-            [sys.executable, str(CHILD), str(folder / "spec.json")], env=env, stdout=stdout, stderr=stderr
+            [sys.executable, *ISOLATED, str(CHILD), str(folder / "spec.json")],
+            env=env,
+            stdout=stdout,
+            stderr=stderr,
         )
         stopped: TaskOutcome | None = None
         while process.poll() is None:

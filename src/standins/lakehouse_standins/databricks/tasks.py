@@ -40,11 +40,19 @@ class TaskLauncher:
     workspace: Workspace
     volumes_root: Path
     wheel_entries: Mapping[str, Path] = field(default_factory=dict)
+    # Builds each task's import path from what it declares (environments.Environments).
+    environments: Any = None
 
-    def prepare(self, task: dict[str, Any], spark_remote: str) -> tuple[dict[str, Any], dict[str, str]]:
+    def prepare(
+        self, task: dict[str, Any], spark_remote: str, environments: Mapping[str, Any] | None = None
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        from lakehouse_standins.databricks.environments import declared_libraries, notebook_requirements
+
+        declared = declared_libraries(task, environments or {})
         if "notebook_task" in task:
             notebook = task["notebook_task"]
             path = self.resolve(notebook["notebook_path"])
+            declared += notebook_requirements(path.read_text(encoding="utf-8", errors="replace"))
             spec = {"kind": "notebook", "path": str(path), "widgets": notebook.get("base_parameters") or {}}
         elif "spark_python_task" in task:
             python = task["spark_python_task"]
@@ -62,6 +70,8 @@ class TaskLauncher:
             argv = [*named, *(wheel.get("parameters") or [])]
             spec = {"kind": "python", "path": str(self.wheel_entries[entry]), "argv": argv}
         spec["volumes_root"] = str(self.volumes_root)
+        if self.environments is not None:
+            spec["sys_path"] = self.environments.sys_path(declared)
         return spec, self.environment(task, spark_remote)
 
     def resolve(self, workspace_path: str) -> Path:
