@@ -31,6 +31,12 @@ from lakehouse_standins.databricks.workspace import Workspace
 # What a Databricks runtime brings: PySpark with Spark Connect (serverless compute is Connect).
 RUNTIME = ("pyspark[connect]",)
 _MARKER_ENVIRONMENT: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
+
+
+def _markers(extra: str) -> dict[str, str]:
+    return {**_MARKER_ENVIRONMENT, "extra": extra}
+
+
 _PIP_CELL = re.compile(r"^#\s*MAGIC\s+%pip\s+install\s+(?P<args>.+)$", re.MULTILINE)
 
 
