@@ -114,10 +114,8 @@ class Environments:
     ) -> None:
         for line in requires:
             dependency = Requirement(line)
-            wanted = dependency.marker is None or any(
-                dependency.marker.evaluate({**default_environment(), "extra": extra})
-                for extra in ["", *extras]
-            )
+            marker = dependency.marker
+            wanted = marker is None or any(marker.evaluate(_markers(extra)) for extra in ["", *extras])
             if wanted and canonicalize_name(dependency.name) not in folders:
                 self._add_requirement(dependency, folders)
 
