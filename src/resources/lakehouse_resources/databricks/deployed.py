@@ -88,12 +88,15 @@ class FlowResult:
     expectations: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (passed, failed)
 
 
-def pipeline_events(client: WorkspaceClient, pipeline_id: str) -> Iterator[dict[str, Any]]:
+def pipeline_events(
+    client: WorkspaceClient, pipeline_id: str, page_size: int = 250
+) -> Iterator[dict[str, Any]]:
+    """A pipeline's events, oldest first. The next pages are asked with the page token alone (and
+    max_results): the API refuses a token beside order_by or filter."""
     page: str | None = None
     while True:
-        query: dict[str, Any] = {"max_results": 250, "order_by": "timestamp asc"}
-        if page:
-            query["page_token"] = page
+        query: dict[str, Any] = {"max_results": page_size}
+        query.update({"page_token": page} if page else {"order_by": "timestamp asc"})
         body = client.api_client.do("GET", f"/api/2.0/pipelines/{pipeline_id}/events", query=query)
         assert isinstance(body, dict)
         yield from body.get("events") or []

@@ -18,6 +18,7 @@ behind, so their `failed_records` is 0 there where Databricks counts the rows it
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import os
@@ -277,8 +278,26 @@ class Pipelines:
         )
 
     def events(self, pipeline_id: str, params: dict[str, str]) -> dict[str, Any]:
+        """`GET .../events`: a page token carries the first call's order and filter, and is refused
+        beside any field but max_results, as the API documents."""
         record = self.get(pipeline_id)
         events = list(record.events)
+        offset = 0
+        if token := params.get("page_token"):
+            extra = sorted(set(params) - {"page_token", "max_results"})
+            if extra:
+                raise _invalid(
+                    f"page_token is mutually exclusive with all fields in this request except max_results: {', '.join(extra)}"
+                )
+            try:
+                state = json.loads(base64.urlsafe_b64decode(token.encode()))
+                offset, params = (
+                    int(state["offset"]),
+                    {**state["query"], "max_results": params.get("max_results", "")},
+                )
+            except (ValueError, KeyError, TypeError):
+                raise _invalid(f"Invalid page_token: {token}") from None
+        query = {k: params[k] for k in ("order_by", "filter") if params.get(k)}
         if (params.get("order_by") or "timestamp desc").lower().endswith("desc"):
             events.reverse()
         wanted = params.get("filter") or ""
@@ -289,10 +308,10 @@ class Pipelines:
         if kind:
             events = [e for e in events if e["event_type"] == kind.group(1)]
         limit = int(params.get("max_results") or 100)
-        offset = int(params.get("page_token") or 0)
         body: dict[str, Any] = {"events": events[offset : offset + limit]}
         if offset + limit < len(events):
-            body["next_page_token"] = str(offset + limit)
+            state = json.dumps({"offset": offset + limit, "query": query}).encode()
+            body["next_page_token"] = base64.urlsafe_b64encode(state).decode()
         return body
 
     def _event(
