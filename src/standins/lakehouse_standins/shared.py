@@ -83,7 +83,10 @@ def pid_alive(pid: int) -> bool:
 
 
 def port_free(port: int) -> bool:
+    """Nothing listens on 127.0.0.1:port. Connections closing from a stopped server (TIME_WAIT) do
+    not count: servers bind with SO_REUSEADDR, so the check does too."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
