@@ -20,6 +20,7 @@ from lakehouse_resources.platform.targets import load_bundle
 from lakehouse_resources.settings import LakehouseSettings
 from lakehouse_standins.databricks import DatabricksStandin
 from lakehouse_standins.databricks.sample import write_sample_warehouse
+from lakehouse_standins.databricks.workspace import USER_NAME
 from lakehouse_standins.local import bundle_volumes
 from testsupport import REPO
 
@@ -33,10 +34,12 @@ def sdk(tmp_path: Path, spark_remote: str, local_settings: LakehouseSettings) ->
     with DatabricksStandin(
         tmp_path / "standin",
         warehouse,
-        code_roots=[BUNDLE],
         known_volumes=sorted(bundle_volumes(local_settings)),
         spark_remote=spark_remote,
     ) as standin:
+        # The pipelines' sources, where a deploy syncs them (`${workspace.file_path}/src`).
+        file_path = load_bundle(BUNDLE).target("local").interpolate("${workspace.file_path}", USER_NAME)
+        standin.workspace.import_tree(BUNDLE / "src", f"{file_path}/src")
         yield WorkspaceClient(config=Config(host=standin.url, token=standin.token, retry_timeout_seconds=10))
 
 
@@ -96,7 +99,7 @@ def spark_client_warnings() -> Iterator[list[str]]:
 def test_silver_update_reports_passed_failed_and_dropped_as_the_library_counted(
     sdk: WorkspaceClient, spark_client_warnings: list[str]
 ) -> None:
-    deploy(sdk, build_resources(BUNDLE, "local"), bundle="lakehouse", target="local")
+    deploy(sdk, build_resources(BUNDLE, "local", user_name=USER_NAME), bundle="lakehouse", target="local")
     upload_sample_feeds(sdk, BUNDLE, load_bundle(BUNDLE).target("local"))
     state, _ = update(sdk, "member_enrollment_bronze_members_local")
     assert state == "COMPLETED"

@@ -12,7 +12,7 @@ from lakehouse_downstream.defs.build import NOTEBOOK_JOBS, build_downstream_defs
 from lakehouse_resources.settings import DatabricksCompute, LakehouseSettings, get_settings
 from lakehouse_standins.databricks.sample import write_sample_warehouse
 from lakehouse_standins.local import databricks_standin
-from testsupport import REPO
+from testsupport import DEPLOYED_NOTEBOOKS, REPO, deploy_notebooks
 
 
 def test_declared_jobs_follow_the_naming_policy_and_carry_their_policies() -> None:
@@ -64,6 +64,7 @@ def test_declared_notebook_and_python_job_materialize_on_the_standin(
     local_settings.state_dir.mkdir(parents=True, exist_ok=True)
     write_sample_warehouse(local_settings.duckdb_path)
     with databricks_standin(local_settings, port=0, spark_remote=spark_remote) as standin:
+        deploy_notebooks(standin)  # what `databricks bundle deploy -t local` syncs
         # the local graph pointed at "any workspace that speaks the API", as a user would
         url = standin.url
         clean_env.setenv("DATABRICKS_HOST", url)
@@ -97,6 +98,9 @@ def test_declared_notebook_and_python_job_materialize_on_the_standin(
     )
     python = next(task for task in tasks if "spark_python_task" in task)
     assert not {"existing_cluster_id", "new_cluster"} & set(notebook)
+    # the code runs from where the bundle deploys it, the settings' notebook root for the user
+    assert notebook["notebook_task"]["notebook_path"] == f"{DEPLOYED_NOTEBOOKS}/customer_value"
+    assert python["spark_python_task"]["python_file"] == f"{DEPLOYED_NOTEBOOKS}/fact_virtual_revenue.py"
     widgets = notebook["notebook_task"]["base_parameters"]
     assert widgets["min_orders"] == "2"
     # table names are full names the local rule gives, never built by the notebook

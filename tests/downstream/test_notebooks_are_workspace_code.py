@@ -1,4 +1,5 @@
-"""Every file under notebooks/ is code a Databricks workspace runs as it is.
+"""Every file under databricks/notebooks/ is code a Databricks workspace runs as it is (a bundle
+deploy syncs it there).
 
 Read with `ast`, not run: imports only what a Databricks runtime provides (the standard library,
 pyspark), dagster_pipes and the project's own wheel (data_ops, installed as a task library) or
@@ -14,7 +15,7 @@ import pytest
 from lakehouse_resources.settings import LakehouseSettings
 from testsupport import REPO
 
-NOTEBOOKS = REPO / "notebooks"
+NOTEBOOKS = REPO / "databricks" / "notebooks"
 FILES = sorted(NOTEBOOKS.glob("*.py"))
 WORKSPACE_FILES = {path.stem for path in FILES}
 RUNTIME_PACKAGES = {"pyspark", "dagster_pipes", "data_ops"}

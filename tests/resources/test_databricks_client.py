@@ -22,8 +22,9 @@ from lakehouse_resources.settings import DatabricksCompute, get_settings
 from lakehouse_standins.databricks import DEFAULT_CLUSTER_ID, DatabricksStandin, RunFault
 from lakehouse_standins.databricks.sample import write_sample_warehouse
 from lakehouse_standins.http import Fault
+from testsupport import PIPES, PIPES_CELL, REPO, deploy_notebooks, workspace_code
 
-NOTEBOOKS = get_settings().root / "notebooks"
+NOTEBOOKS = REPO / "databricks" / "notebooks"
 WHEEL_ENTRY = ("lakehouse_jobs", "fact_virtual_revenue")
 CUSTOMER_CHECK = "customers_have_value"
 REVENUE_CHECK = "prices_are_not_negative"
@@ -38,12 +39,9 @@ def standin(
     warehouse = write_sample_warehouse(tmp_path / "warehouse.duckdb")
     entries = {":".join(WHEEL_ENTRY): NOTEBOOKS / "fact_virtual_revenue.py"}
     with DatabricksStandin(
-        tmp_path / "standin",
-        warehouse,
-        code_roots=[NOTEBOOKS, tmp_path / "code"],
-        wheel_entries=entries,
-        spark_remote=spark_remote,
+        tmp_path / "standin", warehouse, wheel_entries=entries, spark_remote=spark_remote
     ) as s:
+        deploy_notebooks(s)  # where the settings' notebook root points, as a `local` bundle deploy
         yield s
     assert s.volume_files() == [], "temporary Pipes files were left on the volume"
 
@@ -99,12 +97,10 @@ def step_error(result: dg.ExecuteInProcessResult) -> str:
     return text
 
 
-def notebook_file(tmp_path: Path, name: str, body: str) -> str:
-    """A notebook in the stand-in's workspace (its code roots), as a deployed file would be."""
-    path = tmp_path / "code" / f"{name}.py"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text("# Databricks notebook source\n" + textwrap.dedent(body))
-    return str(path)
+def notebook_file(standin: DatabricksStandin, tmp_path: Path, name: str, body: str) -> str:
+    """A notebook that installs dagster-pipes (a `%pip` cell) in the stand-in's workspace, as a
+    deploy puts it there; returns its workspace path."""
+    return workspace_code(standin, tmp_path / "code", name, PIPES_CELL + textwrap.dedent(body), notebook=True)
 
 
 ENV = {"LAKEHOUSE_SEGMENT": "vip"}
@@ -117,11 +113,13 @@ TASKS = {
         CUSTOMER_CHECK,
     ),
     "spark_python": (
-        DatabricksTaskSpec.python_file("fact_virtual_revenue.py", parameters=EVENTS, env=ENV),
+        DatabricksTaskSpec.python_file(
+            "fact_virtual_revenue.py", parameters=EVENTS, env=ENV, dependencies=(PIPES,)
+        ),
         REVENUE_CHECK,
     ),
     "python_wheel": (
-        DatabricksTaskSpec.wheel(*WHEEL_ENTRY, parameters=EVENTS, env=ENV),
+        DatabricksTaskSpec.wheel(*WHEEL_ENTRY, parameters=EVENTS, env=ENV, dependencies=(PIPES,)),
         REVENUE_CHECK,
     ),
 }
@@ -162,6 +160,7 @@ def test_every_compute_and_task_type_materializes(standin: DatabricksStandin, co
 
 def test_a_failing_notebook_fails_the_step_with_the_databricks_message(standin, tmp_path) -> None:
     path = notebook_file(
+        standin,
         tmp_path,
         "broken",
         """
@@ -312,6 +311,7 @@ def test_a_wrong_request_while_reading_the_run_fails_at_once(standin) -> None:
 
 def test_a_notebooks_printed_output_reaches_the_dagster_logs(standin, tmp_path) -> None:
     path = notebook_file(
+        standin,
         tmp_path,
         "chatty",
         """

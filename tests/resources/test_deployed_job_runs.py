@@ -1,7 +1,6 @@
 """Running a deployed job through Pipes (`run_job_with_pipes`) under the faults a one-time run
 survives: a server error while reading the run, and a run that outlives its timeout."""
 
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from databricks.sdk.service import compute, jobs
 from lakehouse_resources.databricks.deployed import find_job, run_job_with_pipes
 from lakehouse_standins.databricks import DatabricksStandin
 from lakehouse_standins.http import Fault
-from testsupport import sparkless_standin
+from testsupport import PIPES, sparkless_standin, workspace_code
 
 VOLUME = "/Volumes/main/lakehouse/pipes"
 REPORTS = """
@@ -41,9 +40,7 @@ def standin(tmp_path: Path) -> Iterator[DatabricksStandin]:
 
 
 def deploy_job(standin: DatabricksStandin, tmp_path: Path, body: str) -> WorkspaceClient:
-    path = tmp_path / "code" / "job.py"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(textwrap.dedent(body))
+    path = workspace_code(standin, tmp_path / "code", "job", body)
     client = WorkspaceClient(config=Config(host=standin.url, token=standin.token, retry_timeout_seconds=10))
     client.jobs.create(
         name="deployed_local",
@@ -56,7 +53,9 @@ def deploy_job(standin: DatabricksStandin, tmp_path: Path, body: str) -> Workspa
             jobs.Task(
                 task_key="main",
                 job_cluster_key="main",
-                spark_python_task=jobs.SparkPythonTask(python_file=str(path)),
+                spark_python_task=jobs.SparkPythonTask(python_file=path),
+                # what the task imports beyond the runtime, installed on its cluster
+                libraries=[compute.Library(pypi=compute.PythonPyPiLibrary(package=PIPES))],
             )
         ],
     )

@@ -3,7 +3,7 @@
 import io
 import json
 import os
-import textwrap
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,11 +21,12 @@ from databricks.sdk.errors import (
     ResourceConflict,
     ResourceDoesNotExist,
 )
-from databricks.sdk.service import compute, jobs
+from databricks.sdk.service import compute, jobs, workspace
 from lakehouse_standins.databricks import DEFAULT_CLUSTER_ID, DatabricksStandin, RunFault
 from lakehouse_standins.databricks.sample import write_sample_warehouse
 from lakehouse_standins.databricks.spark_runtime import private_session
 from pyspark.errors.exceptions.connect import SparkConnectException
+from testsupport import WORKSPACE_CODE, workspace_code
 
 VOLUME = "/Volumes/main/lakehouse/pipes"
 
@@ -33,9 +34,7 @@ VOLUME = "/Volumes/main/lakehouse/pipes"
 @pytest.fixture
 def standin(tmp_path: Path, spark_remote: str) -> Iterator[DatabricksStandin]:
     warehouse = write_sample_warehouse(tmp_path / "warehouse.duckdb")
-    with DatabricksStandin(
-        tmp_path / "standin", warehouse, code_roots=[tmp_path / "code"], spark_remote=spark_remote
-    ) as s:
+    with DatabricksStandin(tmp_path / "standin", warehouse, spark_remote=spark_remote) as s:
         yield s
 
 
@@ -44,11 +43,10 @@ def sdk(standin: DatabricksStandin) -> WorkspaceClient:
     return WorkspaceClient(config=Config(host=standin.url, token=standin.token, retry_timeout_seconds=10))
 
 
-def code(tmp_path: Path, name: str, body: str) -> str:
-    path = tmp_path / "code" / f"{name}.py"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(textwrap.dedent(body))
-    return str(path)
+def code(standin: DatabricksStandin, tmp_path: Path, name: str, body: str, *, notebook: bool = True) -> str:
+    """A notebook (or, with notebook=False, a Python file) in the stand-in's workspace, as a deploy
+    puts it there; returns its workspace path."""
+    return workspace_code(standin, tmp_path / "code", name, body, notebook=notebook)
 
 
 def notebook_task(path: str, **parameters: str) -> jobs.SubmitTask:
@@ -87,8 +85,8 @@ def submit(sdk: WorkspaceClient, *tasks: jobs.SubmitTask, **kwargs) -> int:
 
 
 def test_a_notebook_reads_its_widgets_and_returns_a_result(standin, sdk, tmp_path) -> None:
-    path = code(tmp_path, "greet", 'dbutils.notebook.exit("hello " + dbutils.widgets.get("who"))\n')
-    done = wait_until_done(sdk, submit(sdk, notebook_task(path.removesuffix(".py"), who="lakehouse")))
+    path = code(standin, tmp_path, "greet", 'dbutils.notebook.exit("hello " + dbutils.widgets.get("who"))\n')
+    done = wait_until_done(sdk, submit(sdk, notebook_task(path, who="lakehouse")))
 
     assert done.result == jobs.RunResultState.SUCCESS
     run = done.run
@@ -102,8 +100,8 @@ def test_a_notebook_reads_its_widgets_and_returns_a_result(standin, sdk, tmp_pat
     assert output.notebook_output.result == "hello lakehouse"
 
 
-def test_an_undefined_widget_raises_as_on_databricks(sdk, tmp_path) -> None:
-    path = code(tmp_path, "nosuch", 'dbutils.widgets.get("missing")\n')
+def test_an_undefined_widget_raises_as_on_databricks(standin, sdk, tmp_path) -> None:
+    path = code(standin, tmp_path, "nosuch", 'dbutils.widgets.get("missing")\n')
     done = wait_until_done(sdk, submit(sdk, notebook_task(path)))
 
     assert done.result == jobs.RunResultState.FAILED
@@ -120,6 +118,7 @@ def test_a_python_task_gets_argv_its_own_spark_and_volume_paths_but_not_the_stan
     monkeypatch.setenv("DATABRICKS_TOKEN", "dapi-of-the-orchestrator")
     monkeypatch.setenv("LAKEHOUSE_ENV", "local")
     path = code(
+        standin,
         tmp_path,
         "probe",
         """
@@ -132,6 +131,7 @@ def test_a_python_task_gets_argv_its_own_spark_and_volume_paths_but_not_the_stan
         with open("/Volumes/main/lakehouse/pipes/probe/report.json", "w") as f:
             json.dump(report, f)
         """,
+        notebook=False,
     )
     sdk.files.create_directory(f"{VOLUME}/probe")
     arguments = ["--table", "spark_catalog.main_marts.customers"]
@@ -153,6 +153,7 @@ def test_a_notebook_has_spark_display_and_fs_and_its_saved_table_reaches_duckdb(
     standin, sdk, tmp_path
 ) -> None:
     path = code(
+        standin,
         tmp_path,
         "tiers",
         """
@@ -179,8 +180,10 @@ def test_a_notebook_has_spark_display_and_fs_and_its_saved_table_reaches_duckdb(
     assert rows == [(1, True), (2, False), (3, True)]
 
 
-def test_a_spark_analysis_error_fails_the_run_with_its_error_class_and_spark_survives(sdk, tmp_path) -> None:
-    path = code(tmp_path, "reader", 'spark.table(dbutils.widgets.get("table")).count()\n')
+def test_a_spark_analysis_error_fails_the_run_with_its_error_class_and_spark_survives(
+    standin, sdk, tmp_path
+) -> None:
+    path = code(standin, tmp_path, "reader", 'spark.table(dbutils.widgets.get("table")).count()\n')
 
     missing = "spark_catalog.main_marts.no_such_table"
     failed = wait_until_done(sdk, submit(sdk, notebook_task(path, table=missing)))
@@ -194,7 +197,7 @@ def test_a_spark_analysis_error_fails_the_run_with_its_error_class_and_spark_sur
     assert "[TABLE_OR_VIEW_NOT_FOUND]" in output.error
     assert "`main_marts`.`no_such_table`" in output.error
     assert "JVM stacktrace" not in output.error
-    assert "reader.py" in (output.error_trace or "")
+    assert 'code/reader", line 2' in (output.error_trace or ""), "the trace names the notebook's line"
     assert succeeded.result == jobs.RunResultState.SUCCESS, succeeded.message
 
 
@@ -205,12 +208,15 @@ def test_a_file_outside_the_workspace_is_refused_as_unknown(sdk, tmp_path) -> No
     done = wait_until_done(sdk, submit(sdk, notebook_task(str(outside))))
 
     assert done.result == jobs.RunResultState.FAILED
-    assert f"Unable to access the notebook or file {outside}" in done.message
+    assert (
+        f"Unable to access the notebook or file {outside}: it does not exist in the workspace" in done.message
+    )
 
 
 def test_cancel_releases_the_task_s_spark_session(standin, sdk, tmp_path) -> None:
     remote_file = tmp_path / "remote.txt"
     path = code(
+        standin,
         tmp_path,
         "long_query",
         f"""
@@ -238,6 +244,7 @@ def test_cancel_releases_the_task_s_spark_session(standin, sdk, tmp_path) -> Non
 def test_cancel_kills_the_whole_process_group(standin, sdk, tmp_path) -> None:
     pid_file = tmp_path / "grandchild.pid"
     path = code(
+        standin,
         tmp_path,
         "spawner",
         f"""
@@ -287,7 +294,9 @@ def _is_zombie(pid: int) -> bool:
 
 def test_timeout_seconds_is_enforced(sdk, standin, tmp_path) -> None:
     standin.script_run(RunFault.HANG)
-    done = wait_until_done(sdk, submit(sdk, notebook_task(code(tmp_path, "nb", "")), timeout_seconds=1))
+    done = wait_until_done(
+        sdk, submit(sdk, notebook_task(code(standin, tmp_path, "nb", "")), timeout_seconds=1)
+    )
 
     assert done.result == jobs.RunResultState.TIMEDOUT
     assert "timed out after 1 seconds" in done.message
@@ -295,7 +304,7 @@ def test_timeout_seconds_is_enforced(sdk, standin, tmp_path) -> None:
 
 def test_a_scripted_failure_fails_the_run(sdk, standin, tmp_path) -> None:
     standin.script_run(RunFault.FAIL)
-    done = wait_until_done(sdk, submit(sdk, notebook_task(code(tmp_path, "nb", ""))))
+    done = wait_until_done(sdk, submit(sdk, notebook_task(code(standin, tmp_path, "nb", ""))))
 
     assert done.result == jobs.RunResultState.FAILED
     assert "could not be started" in done.message
@@ -308,8 +317,62 @@ def test_a_missing_notebook_fails_the_run(sdk) -> None:
     assert "/Workspace/Shared/nowhere" in done.message
 
 
-def test_submit_rejects_unknown_clusters_and_serverless_python_without_environment(sdk, tmp_path) -> None:
-    path = code(tmp_path, "job", "")
+def test_a_notebook_runs_only_once_it_is_in_the_workspace(standin, sdk, tmp_path) -> None:
+    local = tmp_path / "undeployed" / "later.py"
+    local.parent.mkdir()
+    local.write_text('# Databricks notebook source\ndbutils.notebook.exit("deployed")\n')
+    path = f"{WORKSPACE_CODE}/later"
+
+    missing = wait_until_done(sdk, submit(sdk, notebook_task(path)))
+    standin.workspace.import_tree(local.parent, WORKSPACE_CODE)
+    deployed = wait_until_done(sdk, submit(sdk, notebook_task(path)))
+    # A workspace path is the same object with or without the /Workspace prefix.
+    unprefixed = wait_until_done(sdk, submit(sdk, notebook_task(path.removeprefix("/Workspace"))))
+
+    assert missing.result == jobs.RunResultState.FAILED
+    assert missing.message == (
+        f"Unable to access the notebook or file {path}: it does not exist in the workspace"
+        " (is the bundle deployed?)."
+    )
+    assert deployed.result == jobs.RunResultState.SUCCESS, deployed.message
+    output = sdk.jobs.get_run_output(deployed.run.run_id or 0)
+    assert output.notebook_output
+    assert output.notebook_output.result == "deployed"
+    assert unprefixed.result == jobs.RunResultState.SUCCESS, unprefixed.message
+    assert sdk.workspace.get_status(path).object_type == workspace.ObjectType.NOTEBOOK
+
+
+def test_an_unknown_endpoint_answers_404_naming_the_call(standin, sdk) -> None:
+    headers = {"Authorization": f"Bearer {standin.token}"}
+    get = httpx.get(f"{standin.url}/api/2.0/no/such/api", headers=headers)
+    post = httpx.post(f"{standin.url}/api/2.1/unity-catalog/nothing", json={"a": 1}, headers=headers)
+    with pytest.raises(NotFound, match=re.escape("No API found for 'DELETE /api/2.0/made/up'")) as raised:
+        sdk.api_client.do("DELETE", "/api/2.0/made/up")
+
+    assert (get.status_code, get.json()) == (
+        404,
+        {"error_code": "ENDPOINT_NOT_FOUND", "message": "No API found for 'GET /api/2.0/no/such/api'"},
+    )
+    assert (post.status_code, post.json()) == (
+        404,
+        {
+            "error_code": "ENDPOINT_NOT_FOUND",
+            "message": "No API found for 'POST /api/2.1/unity-catalog/nothing'",
+        },
+    )
+    assert raised.value.error_code == "ENDPOINT_NOT_FOUND"
+    assert standin.unknown_calls == [
+        "GET /api/2.0/no/such/api",
+        "POST /api/2.1/unity-catalog/nothing",
+        "DELETE /api/2.0/made/up",
+    ]
+    assert standin.runs == []
+
+
+def test_submit_rejects_unknown_clusters_and_serverless_python_without_environment(
+    standin, sdk, tmp_path
+) -> None:
+    path = code(standin, tmp_path, "job", "")
     on_unknown = jobs.SubmitTask(
         task_key="t", existing_cluster_id="nope", notebook_task=jobs.NotebookTask(path)
     )
@@ -395,7 +458,7 @@ def test_a_submit_that_is_not_json_is_refused(standin, tmp_path) -> None:
 
 
 def test_fields_the_api_does_not_define_are_dropped(standin, sdk, tmp_path) -> None:
-    path = code(tmp_path, "nb", "")
+    path = code(standin, tmp_path, "nb", "")
     task = {"task_key": "t", "notebook_task": {"notebook_path": path}, "tags": {"team": "data"}}
     run_id = sdk.api_client.do("POST", "/api/2.2/jobs/runs/submit", body={"run_name": "x", "tasks": [task]})[
         "run_id"
@@ -408,10 +471,11 @@ def test_fields_the_api_does_not_define_are_dropped(standin, sdk, tmp_path) -> N
 
 
 def test_the_run_link_opens_a_page_with_state_output_and_stdout(standin, sdk, tmp_path) -> None:
-    import re
     from urllib.parse import urlsplit
 
-    path = code(tmp_path, "talk", 'print("hello from stdout")\ndbutils.notebook.exit("the result")\n')
+    path = code(
+        standin, tmp_path, "talk", 'print("hello from stdout")\ndbutils.notebook.exit("the result")\n'
+    )
     done = wait_until_done(sdk, submit(sdk, notebook_task(path)))
     url = urlsplit(done.run.run_page_url or "")
 
@@ -434,7 +498,7 @@ def test_the_run_link_opens_a_page_with_state_output_and_stdout(standin, sdk, tm
 
 
 def test_a_deployed_jobs_run_link_opens_its_page_and_its_tasks(standin, sdk, tmp_path) -> None:
-    path = code(tmp_path, "deployed", 'print("printed by the job task")\n')
+    path = code(standin, tmp_path, "deployed", 'print("printed by the job task")\n', notebook=False)
     task = jobs.Task(
         task_key="only",
         existing_cluster_id=DEFAULT_CLUSTER_ID,

@@ -1,7 +1,6 @@
 """Deployed jobs on the stand-in through the real databricks-sdk: create/reset/get/list/delete, run-now
 with tasks in depends_on order, UPSTREAM_FAILED skips, per-task run ids and output."""
 
-import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +11,7 @@ from databricks.sdk.core import Config
 from databricks.sdk.errors import InvalidParameterValue, ResourceDoesNotExist
 from databricks.sdk.service import compute, jobs
 from lakehouse_standins.databricks import DatabricksStandin
-from testsupport import sparkless_standin
+from testsupport import sparkless_standin, workspace_code
 
 CLUSTER = [
     jobs.JobCluster(job_cluster_key="main", new_cluster=compute.ClusterSpec(spark_version="x", num_workers=1))
@@ -30,15 +29,13 @@ def sdk(standin: DatabricksStandin) -> WorkspaceClient:
     return WorkspaceClient(config=Config(host=standin.url, token=standin.token, retry_timeout_seconds=10))
 
 
-def python_task(tmp_path: Path, key: str, body: str, *deps: str) -> jobs.Task:
-    path = tmp_path / "code" / f"{key}.py"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(textwrap.dedent(body))
+def python_task(standin: DatabricksStandin, tmp_path: Path, key: str, body: str, *deps: str) -> jobs.Task:
+    path = workspace_code(standin, tmp_path / "code", key, body)
     return jobs.Task(
         task_key=key,
         job_cluster_key="main",
         depends_on=[jobs.TaskDependency(task_key=d) for d in deps],
-        spark_python_task=jobs.SparkPythonTask(python_file=str(path), parameters=[f"--key={key}"]),
+        spark_python_task=jobs.SparkPythonTask(python_file=path, parameters=[f"--key={key}"]),
     )
 
 
@@ -57,16 +54,18 @@ def wait(sdk: WorkspaceClient, run_id: int) -> jobs.Run:
 
 
 def test_tasks_run_in_dependency_order_and_a_failure_skips_dependants(
-    sdk: WorkspaceClient, tmp_path: Path
+    sdk: WorkspaceClient, tmp_path: Path, standin: DatabricksStandin
 ) -> None:
     order = tmp_path / "order.txt"
     record = f"import sys\nopen({str(order)!r}, 'a').write(sys.argv[1] + '\\n')\n"
     tasks = [
         # listed out of order on purpose: depends_on decides
-        python_task(tmp_path, "publish", record, "transform"),
-        python_task(tmp_path, "transform", record + "raise ValueError('bad rows in transform')\n", "load"),
-        python_task(tmp_path, "load", record),
-        python_task(tmp_path, "audit", record, "load"),
+        python_task(standin, tmp_path, "publish", record, "transform"),
+        python_task(
+            standin, tmp_path, "transform", record + "raise ValueError('bad rows in transform')\n", "load"
+        ),
+        python_task(standin, tmp_path, "load", record),
+        python_task(standin, tmp_path, "audit", record, "load"),
     ]
     job_id = sdk.jobs.create(name="etl_local", tasks=tasks, job_clusters=CLUSTER).job_id
     assert job_id is not None
@@ -97,7 +96,7 @@ def test_tasks_run_in_dependency_order_and_a_failure_skips_dependants(
 def test_reset_get_list_by_name_with_paging_and_delete(
     sdk: WorkspaceClient, tmp_path: Path, standin: DatabricksStandin
 ) -> None:
-    task = python_task(tmp_path, "only", "print('hi')\n")
+    task = python_task(standin, tmp_path, "only", "print('hi')\n")
     ids = [
         sdk.jobs.create(name="same_name", tasks=[task], job_clusters=CLUSTER).job_id or 0 for _ in range(3)
     ]
@@ -119,17 +118,22 @@ def test_reset_get_list_by_name_with_paging_and_delete(
         sdk.jobs.get(ids[1])
 
 
-def test_a_job_with_a_dependency_cycle_is_refused(sdk: WorkspaceClient, tmp_path: Path) -> None:
-    tasks = [python_task(tmp_path, "a", "", "b"), python_task(tmp_path, "b", "", "a")]
+def test_a_job_with_a_dependency_cycle_is_refused(
+    sdk: WorkspaceClient, tmp_path: Path, standin: DatabricksStandin
+) -> None:
+    tasks = [python_task(standin, tmp_path, "a", "", "b"), python_task(standin, tmp_path, "b", "", "a")]
     with pytest.raises(InvalidParameterValue, match="cycle"):
         sdk.jobs.create(name="loop", tasks=tasks, job_clusters=CLUSTER)
 
 
 def test_python_params_replace_task_parameters_and_only_limits_tasks(
-    sdk: WorkspaceClient, tmp_path: Path
+    sdk: WorkspaceClient, tmp_path: Path, standin: DatabricksStandin
 ) -> None:
     echo = "import sys\nprint('ARGS', sys.argv[1:])\n"
-    tasks = [python_task(tmp_path, "first", echo), python_task(tmp_path, "second", echo, "first")]
+    tasks = [
+        python_task(standin, tmp_path, "first", echo),
+        python_task(standin, tmp_path, "second", echo, "first"),
+    ]
     job_id = sdk.jobs.create(name="params", tasks=tasks, job_clusters=CLUSTER).job_id or 0
     run = wait(sdk, sdk.jobs.run_now(job_id, python_params=["--x=1"], only=["second"]).run_id)
     assert [task.task_key for task in run.tasks or []] == ["second"]

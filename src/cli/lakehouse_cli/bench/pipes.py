@@ -12,6 +12,10 @@ from pathlib import Path
 from lakehouse_cli.bench.timing import median, timed
 
 NOOP_NOTEBOOK = """# Databricks notebook source
+# MAGIC %pip install dagster-pipes
+
+# COMMAND ----------
+
 from dagster_pipes import (PipesDatabricksNotebookWidgetsParamsLoader,
     PipesUnityCatalogVolumesContextLoader, PipesUnityCatalogVolumesMessageWriter, open_dagster_pipes)
 with open_dagster_pipes(context_loader=PipesUnityCatalogVolumesContextLoader(),
@@ -22,6 +26,10 @@ with open_dagster_pipes(context_loader=PipesUnityCatalogVolumesContextLoader(),
 
 
 SPARK_NOOP_NOTEBOOK = """# Databricks notebook source
+# MAGIC %pip install dagster-pipes
+
+# COMMAND ----------
+
 from dagster_pipes import (PipesDatabricksNotebookWidgetsParamsLoader,
     PipesUnityCatalogVolumesContextLoader, PipesUnityCatalogVolumesMessageWriter, open_dagster_pipes)
 with open_dagster_pipes(context_loader=PipesUnityCatalogVolumesContextLoader(),
@@ -56,6 +64,7 @@ def run(work: Path, repeat: int, spark_remote: str | None = None) -> dict[str, d
     from lakehouse_standins.databricks import DatabricksStandin
     from lakehouse_standins.databricks.bridge import WarehouseBridge
     from lakehouse_standins.databricks.sample import write_sample_warehouse
+    from lakehouse_standins.databricks.workspace import USER_NAME
 
     for name in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CONFIG_PROFILE"):
         os.environ.pop(name, None)
@@ -64,9 +73,11 @@ def run(work: Path, repeat: int, spark_remote: str | None = None) -> dict[str, d
     (code / "noop.py").write_text(NOOP_NOTEBOOK)
     (code / "spark_noop.py").write_text(SPARK_NOOP_NOTEBOOK)
     warehouse = write_sample_warehouse(work / "pipes_warehouse.duckdb")
+    # Where the notebooks are imported into the stand-in's workspace, as a deploy would put them.
+    workspace_folder = f"/Workspace/Users/{USER_NAME}/bench"
 
     def asset(name: str) -> dg.AssetsDefinition:
-        task = DatabricksTaskSpec.notebook(str(code / f"{name}.py"))
+        task = DatabricksTaskSpec.notebook(f"{workspace_folder}/{name}")
 
         @dg.asset(name=name)
         def _asset(context: dg.AssetExecutionContext, databricks: LakehouseDatabricksClient):
@@ -76,8 +87,9 @@ def run(work: Path, repeat: int, spark_remote: str | None = None) -> dict[str, d
 
     results: dict[str, dict[str, object]] = {}
     with DatabricksStandin(
-        work / "standin", warehouse, code_roots=[code], spark_dir=work / "spark", spark_remote=spark_remote
+        work / "standin", warehouse, spark_dir=work / "spark", spark_remote=spark_remote
     ) as standin:
+        standin.workspace.import_tree(code, workspace_folder)
         settings = get_settings(databricks_standin_port=int(standin.url.rsplit(":", 1)[1]))
         client = databricks_client_from_settings(settings, token=standin.token, token_file=None)
 
