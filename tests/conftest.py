@@ -18,6 +18,14 @@ os.environ.update(FORK_SAFE_GRPC_ENV)
 pytest_plugins = ["spark_support"]
 
 SETTING_PREFIXES = ("LAKEHOUSE_", "DATABRICKS_", "DBT_CLOUD_", "DAGSTER_HOME")
+SPARK_FIXTURES = {"spark_runtime", "spark_remote", "spark"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that uses the session's Spark is marked `spark`, so `task test-fast` can leave it out."""
+    for item in items:
+        if SPARK_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.spark)
 
 
 def _clear_settings_env(monkeypatch: pytest.MonkeyPatch) -> None:

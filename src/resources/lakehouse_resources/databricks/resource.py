@@ -112,7 +112,10 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
     def _notebook_root(self) -> str:
         if "{current_user}" not in self.notebook_root:
             return self.notebook_root
-        me = self.workspace_client().current_user.me()
+        from lakehouse_resources.databricks.run_follower import api_call
+
+        client = self.workspace_client()
+        me = api_call(client, "read the current user for the notebook root", client.current_user.me)
         return self.notebook_root.replace("{current_user}", me.user_name or "")
 
     def run(
