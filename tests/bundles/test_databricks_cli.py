@@ -204,7 +204,9 @@ def test_our_deployer_leaves_the_workspace_as_the_cli_does(cli: Path, tmp_path: 
     assert differences(by_cli["pipelines"], by_ours["pipelines"], "pipelines") == []
 
 
-def test_bundle_run_runs_a_pipeline_and_a_job_on_spark(cli: Path, tmp_path: Path, spark_remote: str, spark) -> None:
+def test_bundle_run_runs_a_pipeline_and_a_job_on_spark(
+    cli: Path, tmp_path: Path, spark_remote: str, spark
+) -> None:
     state = tmp_path / "cli"
     with make_standin(tmp_path, spark_remote) as standin:
         sdk = WorkspaceClient(config=Config(host=standin.url, token=standin.token, retry_timeout_seconds=10))
@@ -213,8 +215,19 @@ def test_bundle_run_runs_a_pipeline_and_a_job_on_spark(cli: Path, tmp_path: Path
         for key in ("member_enrollment_bronze_members", "member_enrollment_silver_member_profile"):
             done = bundle(cli, standin, "run", "-t", "local", key, state=state, check=False)
             assert done.returncode == 0, done.stderr[-3000:]
-        done = bundle(cli, standin, "run", "-t", "local", "member_enrollment_gold_eligible_members", state=state, check=False)
+        done = bundle(
+            cli,
+            standin,
+            "run",
+            "-t",
+            "local",
+            "member_enrollment_gold_eligible_members",
+            state=state,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr[-3000:]
         assert standin.unknown_calls == []
-    rows = spark.sql("select count(*) from spark_catalog.member_enrollment.gold_eligible_members").collect()[0][0]
+    rows = spark.sql("select count(*) from spark_catalog.member_enrollment.gold_eligible_members").collect()[
+        0
+    ][0]
     assert rows > 0

@@ -13,7 +13,7 @@ from lakehouse_cli.bench import defs_load, dev_load, ingest, pipeline, pipes, re
 from lakehouse_cli.bench.data import jaffle_shop_at, scale_label
 from lakehouse_cli.bench.dbt_project import generated_project
 
-ALL = ("ingest", "incremental", "defs", "pipeline", "pipes", "peers", "dev", "medallion")
+ALL = ("ingest", "incremental", "defs", "pipeline", "pipes", "peers", "dev", "medallion", "bundle")
 
 
 def run_benchmarks(
@@ -74,6 +74,10 @@ def run_benchmarks(
             results[name] = _say(result)
     if "dev" in only:
         results["dev_load"] = _say(dev_load.run(work, repeat, warmup))
+    if "bundle" in only:
+        from lakehouse_cli.bench import bundle
+
+        results["bundle_deploy"] = _say(bundle.run(work, repeat, warmup))
     out = bench / ("results-tiny.json" if tiny else "results.json")
     report.write_results(out, results)
     if not tiny or docs:
