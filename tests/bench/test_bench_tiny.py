@@ -36,6 +36,7 @@ def test_tiny_run_writes_results_and_docs(
         "pipes_spark_notebook",
         "dev_load",
         "medallion_2k",
+        "bundle_deploy",
     ):
         assert results[name]["medians"], name
     assert results["incremental_2k"]["ratios"]["append_1pct_reload"] > 0
