@@ -12,6 +12,8 @@ import dagster as dg
 from lakehouse_resources.databricks import LakehouseDatabricksClient
 from lakehouse_resources.databricks.deployed import (
     DatabricksRunError,
+    FlowResult,
+    dataset_identity,
     find_job,
     find_pipeline,
     flow_results,
@@ -22,7 +24,7 @@ from lakehouse_resources.databricks.deployed import (
     update_error,
     workspace_name,
 )
-from lakehouse_resources.platform.specs import LoadedSpec, PipelineSpec
+from lakehouse_resources.platform.specs import Expectation, LoadedSpec, PipelineSpec
 from lakehouse_resources.platform.targets import BundleTarget
 
 from lakehouse_domains.defs.assets import asset_key
@@ -101,7 +103,7 @@ def run_pipeline(
     for dataset in body.datasets:
         name = spec.table_name(dataset)
         table = str(target.namespace.resolve(name, target.name))
-        flow = results.get(table)
+        flow = results.get(dataset_identity(table))
         metadata: dict[str, Any] = {
             "table": table,
             "databricks_pipeline_url": dg.MetadataValue.url(url),
@@ -111,22 +113,36 @@ def run_pipeline(
             metadata["dagster/row_count"] = dg.MetadataValue.int(flow.num_output_rows)
         yield dg.MaterializeResult(asset_key=asset_key(name), metadata=metadata)
         for expectation in dataset.expectations:
-            passed, failed = flow.expectations.get(expectation.name, (0, 0)) if flow else (0, 0)
-            total = passed + failed
-            within = failed <= expectation.tolerance * total
-            yield dg.AssetCheckResult(
-                asset_key=asset_key(name),
-                check_name=expectation.name,
-                passed=within,
-                severity=dg.AssetCheckSeverity.ERROR
-                if expectation.action != "warn"
-                else dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "passed_records": passed,
-                    "failed_records": failed,
-                    "dropped_records": flow.dropped_records if flow else 0,
-                    "action": expectation.action,
-                    "condition": expectation.condition,
-                    "tolerance": expectation.tolerance,
-                },
-            )
+            yield expectation_check(asset_key(name), expectation, flow, table, update_id)
+
+
+def expectation_check(
+    key: dg.AssetKey, expectation: Expectation, flow: FlowResult | None, table: str, update_id: str
+) -> dg.AssetCheckResult:
+    """One expectation's check from its dataset's counts in the update's event log. Counts that are
+    missing fail the check and say so: a rule nothing counted has not been shown to hold."""
+    counted = flow.expectations.get(expectation.name) if flow else None
+    passed, failed = counted or (0, 0)
+    within = counted is not None and failed <= expectation.tolerance * (passed + failed)
+    reason = (
+        None
+        if counted is not None
+        else f"update {update_id}'s event log has no counts for expectation {expectation.name} of"
+        f" {table}: nothing shows the rule held"
+    )
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=expectation.name,
+        passed=within,
+        description=reason,
+        severity=dg.AssetCheckSeverity.ERROR if expectation.action != "warn" else dg.AssetCheckSeverity.WARN,
+        metadata={
+            "passed_records": passed,
+            "failed_records": failed,
+            "dropped_records": flow.dropped_records if flow else 0,
+            "action": expectation.action,
+            "condition": expectation.condition,
+            "tolerance": expectation.tolerance,
+            **({"reason": reason} if reason else {}),
+        },
+    )

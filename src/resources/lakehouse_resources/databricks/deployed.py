@@ -105,15 +105,25 @@ def pipeline_events(
             return
 
 
+def dataset_identity(name: str) -> str:
+    """A dataset's full name as events and specs may write it: `catalog.schema.table`, no quotes, lower case."""
+    return name.replace("`", "").lower()
+
+
 def flow_results(events: list[dict[str, Any]], update_id: str) -> dict[str, FlowResult]:
-    """Rows and expectation counts per dataset of one update (the last figures a flow reported)."""
+    """Rows and expectation counts per dataset of one update, keyed by the dataset's full name.
+
+    Only events of that update that name their dataset count: a flow's own name (which a second
+    pipeline, or another flow into the same table, could also use) never stands for a dataset, and
+    the counts of every flow into one dataset add up."""
     results: dict[str, FlowResult] = {}
     for event in events:
         origin = event.get("origin") or {}
         progress = (event.get("details") or {}).get("flow_progress") or {}
-        name = origin.get("dataset_name") or origin.get("flow_name")
+        name = origin.get("dataset_name")
         if origin.get("update_id") != update_id or not name or not progress:
             continue
+        name = dataset_identity(str(name))
         result = results.setdefault(name, FlowResult(name))
         rows = (progress.get("metrics") or {}).get("num_output_rows")
         if rows is not None:
