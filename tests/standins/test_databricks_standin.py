@@ -241,6 +241,38 @@ def test_cancel_releases_the_task_s_spark_session(standin, sdk, tmp_path) -> Non
     session.client.close()
 
 
+def test_a_run_is_reported_canceled_only_once_its_spark_work_has_stopped(standin, sdk, tmp_path) -> None:
+    remote_file = tmp_path / "remote.txt"
+    path = code(
+        standin,
+        tmp_path,
+        "longer_query",
+        f"""
+        import os
+        open({str(remote_file)!r}, "w").write(os.environ["SPARK_REMOTE"])
+        spark.sql("select count(*) from range(1000000000000)").collect()
+        """,
+    )
+    run_id = submit(sdk, notebook_task(path))
+    deadline = time.monotonic() + 300
+    while not remote_file.exists() or not remote_file.read_text():
+        assert time.monotonic() < deadline, "the notebook never started"
+        time.sleep(0.05)
+    sdk.jobs.cancel_run(run_id)
+    # The first answer that carries a result: by then the session's query must be gone.
+    while True:
+        assert time.monotonic() < deadline, "the run never reported a result"
+        state = sdk.api_client.do("GET", "/api/2.2/jobs/runs/get", query={"run_id": run_id})["state"]  # type: ignore[index]
+        if state.get("result_state"):
+            break
+        time.sleep(0.02)
+    assert state["result_state"] == "CANCELED"
+    session = private_session(remote_file.read_text())
+    with pytest.raises(SparkConnectException, match="SESSION_CLOSED"):
+        session.range(1).count()
+    session.client.close()
+
+
 def test_cancel_kills_the_whole_process_group(standin, sdk, tmp_path) -> None:
     pid_file = tmp_path / "grandchild.pid"
     path = code(

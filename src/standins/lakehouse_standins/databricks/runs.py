@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import sys
@@ -61,6 +60,9 @@ class Run:
     cancel_requested: threading.Event = field(default_factory=threading.Event)
     # The submit's serverless environments by key (what a task's environment_key names).
     environments: dict[str, Any] = field(default_factory=dict)
+    # A cancel or time-out whose task is still being stopped: (result, message, code), reported
+    # only once the task's Spark session is released (its queries stopped).
+    stopping: tuple[str, str, str] | None = None
 
     def finish(self, result_state: str, message: str, code: str) -> None:
         self.life_cycle_state, self.result_state = "TERMINATING", result_state
@@ -167,12 +169,23 @@ class Executor:
             return
         if self._stopped_before_start(run, deadline):
             return
+        released: Exception | None = None
         try:
             succeeded = self._run_child(run, index, spec, env, deadline)
         finally:
             # A killed task cannot release its Connect session itself: its queries would run on.
-            with contextlib.suppress(Exception):
+            try:
                 release_task_session(session)
+            except Exception as exc:
+                released = exc
+        if run.stopping:
+            result, message, code = run.stopping
+            if released is not None:
+                message += (
+                    f" The task's Spark session could not be released, its queries may still run: {released}"
+                )
+            run.finish(result, message, code)
+            return
         if succeeded:
             try:
                 self.bridge.to_duckdb(remote)
@@ -232,11 +245,13 @@ class Executor:
         """Wait for the child; on cancel or timeout kill its process group and say so."""
         while process.poll() is None:
             if run.cancel_requested.wait(0.05):
+                run.life_cycle_state = "TERMINATING"
                 stop_group(process, _KILL_GRACE_SECONDS)
-                run.finish("CANCELED", "Run cancelled.", "USER_CANCELED")
+                run.stopping = ("CANCELED", "Run cancelled.", "USER_CANCELED")
                 return True
             if deadline is not None and time.monotonic() > deadline:
+                run.life_cycle_state = "TERMINATING"
                 stop_group(process, _KILL_GRACE_SECONDS)
-                run.finish("TIMEDOUT", f"Run timed out after {run.timeout_seconds} seconds.", "CANCELED")
+                run.stopping = ("TIMEDOUT", f"Run timed out after {run.timeout_seconds} seconds.", "CANCELED")
                 return True
         return False

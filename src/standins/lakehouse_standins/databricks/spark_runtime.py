@@ -306,5 +306,6 @@ def release_task_session(remote: str) -> None:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
+                client.interrupt_all()  # an operation started meanwhile is stopped too
     finally:
         client.close()

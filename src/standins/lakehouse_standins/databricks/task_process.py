@@ -7,7 +7,6 @@ reads files directly, where `_child.py`'s mapping of `open()` does not reach.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 import threading
@@ -101,11 +100,18 @@ def run_task(
             elif deadline is not None and time.monotonic() > deadline:
                 stop_group(process)
                 stopped = TaskOutcome("TIMEDOUT", "Run timed out.", "CANCELED")
-    with contextlib.suppress(Exception):  # a killed task cannot release its session itself
+    released: Exception | None = None
+    try:  # a killed task cannot release its session itself: its queries would run on
         release_task_session(session)
+    except Exception as exc:
+        released = exc
     logs = (folder / "stdout.log").read_text(errors="replace")
     if stopped:
         stopped.logs = logs
+        if released is not None:
+            stopped.message += (
+                f" The task's Spark session could not be released, its queries may still run: {released}"
+            )
         return stopped
     outcome = json.loads(result_path.read_text()) if result_path.exists() else None
     if outcome is None:
