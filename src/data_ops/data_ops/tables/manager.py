@@ -75,15 +75,21 @@ class TableManager:
         self.ensure_schema(name)
         return self._logged(name, self.store.overwrite(df, name, exists=self.exists(name)))
 
-    def merge(self, df: DataFrame, table: TableName | str, keys: Sequence[str]) -> Commit:
-        """Upsert on `keys`: matched rows replaced, new rows inserted; a re-run changes nothing."""
+    def merge(
+        self, df: DataFrame, table: TableName | str, keys: Sequence[str], *, delete_missing: bool = False
+    ) -> Commit:
+        """Upsert on `keys`: matched rows replaced, new rows inserted; a re-run changes nothing.
+
+        `delete_missing` also deletes the rows whose key the source no longer has (MERGE's `WHEN NOT
+        MATCHED BY SOURCE THEN DELETE`): for a table recomputed whole from its inputs, such as a gold
+        aggregate, so a group that left the input leaves the table too."""
         name = _name(table)
         if not keys:
             raise TableError(f"merge into {name}: no keys given")
         check_unique_keys(df, keys, str(name))
         if not self.exists(name):
             return self.overwrite(df, name)
-        return self._logged(name, self.store.merge(df, name, list(keys)))
+        return self._logged(name, self.store.merge(df, name, list(keys), delete_missing=delete_missing))
 
     def history(self, table: TableName | str) -> list[Commit]:
         name = _name(table)
@@ -106,7 +112,7 @@ class _Store:
     def overwrite(self, df: DataFrame, name: TableName, *, exists: bool) -> Commit:
         raise NotImplementedError
 
-    def merge(self, df: DataFrame, name: TableName, keys: list[str]) -> Commit:
+    def merge(self, df: DataFrame, name: TableName, keys: list[str], *, delete_missing: bool) -> Commit:
         raise NotImplementedError
 
     def history(self, name: TableName) -> list[Commit]:
@@ -123,11 +129,13 @@ class DeltaStore(_Store):
         df.write.format("delta").mode("overwrite").option("overwriteSchema", "true").saveAsTable(str(name))
         return self.history(name)[0]
 
-    def merge(self, df: DataFrame, name: TableName, keys: list[str]) -> Commit:
+    def merge(self, df: DataFrame, name: TableName, keys: list[str], *, delete_missing: bool) -> Commit:
         on = " AND ".join(f"target.`{key}` <=> source.`{key}`" for key in keys)
-        df.alias("source").mergeInto(
-            str(name), F.expr(on)
-        ).whenMatched().updateAll().whenNotMatched().insertAll().merge()
+        merge = df.alias("source").mergeInto(str(name), F.expr(on)).whenMatched().updateAll()
+        merge = merge.whenNotMatched().insertAll()
+        if delete_missing:
+            merge = merge.whenNotMatchedBySource().delete()
+        merge.merge()
         return self.history(name)[0]
 
     def history(self, name: TableName) -> list[Commit]:
@@ -174,17 +182,20 @@ class VersionedParquetStore(_Store):
             df, name, "CREATE OR REPLACE TABLE AS SELECT" if not exists else "WRITE", exists
         )
 
-    def merge(self, df: DataFrame, name: TableName, keys: list[str]) -> Commit:
+    def merge(self, df: DataFrame, name: TableName, keys: list[str], *, delete_missing: bool) -> Commit:
         current = self.spark.read.table(str(name))
         missing = [key for key in keys if key not in current.columns or key not in df.columns]
         if missing:
             raise TableError(
                 f"merge into {name}: key column(s) {missing} missing from the table or the source"
             )
-        kept = current.join(
-            df.select(*keys), on=[current[key].eqNullSafe(df[key]) for key in keys], how="left_anti"
-        )
-        merged = kept.unionByName(df, allowMissingColumns=True)
+        if delete_missing:  # every row the table keeps is one of the source's
+            merged = df
+        else:
+            kept = current.join(
+                df.select(*keys), on=[current[key].eqNullSafe(df[key]) for key in keys], how="left_anti"
+            )
+            merged = kept.unionByName(df, allowMissingColumns=True)
         return self._write_version(merged, name, "MERGE", exists=True)
 
     def history(self, name: TableName) -> list[Commit]:

@@ -1,7 +1,8 @@
 """Gold (job): paid amounts per member, plan, claim type and month; joins member silver for the plan.
 
 A claim line takes the plan of the member's enrollment segment covering its service date (none:
-plan_id NULL). Merged on its keys, so a re-run adds nothing. A Python task; the bundle passes the
+plan_id NULL). Merged on its keys, deleting the groups silver no longer has, so gold always equals a
+full recompute and a re-run changes nothing. A Python task; the bundle passes the
 tables: `--silver_medical_table=<t> --silver_pharmacy_table=<t> --silver_professional_table=<t>
 --member_enrollment_silver_enrollment_table=<t> --gold_paid_by_member_table=<t>`.
 """
@@ -66,7 +67,8 @@ def main(argv: list[str]) -> None:
             "professional": spark.read.table(str(params.silver_professional_table)),
         }
         gold = paid_by_member(claims, spark.read.table(str(params.member_enrollment_silver_enrollment_table)))
-        commit = TableManager(spark).merge(gold, params.gold_paid_by_member_table, KEYS)
+        # A full recompute from silver: a group a reversal or a correction removed leaves gold too.
+        commit = TableManager(spark).merge(gold, params.gold_paid_by_member_table, KEYS, delete_missing=True)
         log.info(
             "%s: version %d, %s rows", params.gold_paid_by_member_table, commit.version, commit.output_rows
         )

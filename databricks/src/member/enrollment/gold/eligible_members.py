@@ -1,4 +1,5 @@
-"""Gold (job): eligible members per plan and month, merged on (plan, month) so a re-run adds nothing.
+"""Gold (job): eligible members per plan and month, merged on (plan, month), deleting the plan-months
+silver no longer has: gold equals a full recompute, and a re-run changes nothing.
 
 A Python task; the bundle passes the tables: `--silver_eligibility_table=<t> --gold_eligible_members_table=<t>`.
 """
@@ -35,7 +36,10 @@ def main(argv: list[str]) -> None:
     with open_pipes(argv) as pipes:
         spark = SparkSession.builder.getOrCreate()
         gold = eligible_members(spark.read.table(str(params.silver_eligibility_table)))
-        commit = TableManager(spark).merge(gold, params.gold_eligible_members_table, KEYS)
+        # A full recompute from silver: a plan-month whose members all left leaves gold too.
+        commit = TableManager(spark).merge(
+            gold, params.gold_eligible_members_table, KEYS, delete_missing=True
+        )
         log.info(
             "%s: version %d, %s rows", params.gold_eligible_members_table, commit.version, commit.output_rows
         )
