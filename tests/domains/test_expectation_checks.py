@@ -41,6 +41,7 @@ def test_counts_are_matched_by_the_dataset_s_full_name_in_that_update() -> None:
     check = expectation_check(dg.AssetKey(["member", "demographics"]), RULE, result, TABLE, "u1")
     assert not check.passed  # one failed row over a tolerance of 0
     assert check.metadata["failed_records"].value == 1
+    assert "dropped_records" not in check.metadata  # the table's figure, not this rule's
     assert check.severity == dg.AssetCheckSeverity.WARN
 
 
