@@ -53,3 +53,24 @@ def test_a_failed_blocking_check_fails_the_pipeline_and_is_named() -> None:
     assert not summary.success
     assert summary.blocking_checks_failed == ["landed:landed_is_not_empty"]
     assert "check failed (blocking): landed:landed_is_not_empty" in format_summary(summary)
+
+
+@dg.asset_check(asset=landed, description="a warn-level rule catching planted bad rows")
+def landed_has_no_planted_rows() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        passed=False,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"passed_records": 1230, "failed_records": 4},
+    )
+
+
+def test_warnings_are_reported_as_warnings_apart_from_failures() -> None:
+    with dg.DagsterInstance.ephemeral() as instance:
+        summary = execute_pipeline(_job(landed, checks=[landed_has_no_planted_rows]), instance)
+    assert summary.success
+    assert summary.checks_failed == []
+    report = format_summary(summary).splitlines()
+    assert "1 warnings (checks of WARN severity; they do not block):" in report
+    assert "  warning: landed:landed_has_no_planted_rows (4 of 1,234 rows)" in report
+    assert not any(line.startswith("check failed") for line in report)
+    assert report[-1] == "1 assets materialized; success with 1 warnings"

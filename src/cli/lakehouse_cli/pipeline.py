@@ -67,6 +67,9 @@ class PipelineResult:
     failures: list[str]
     checks_failed: list[str]
     blocking_checks_failed: list[str] = field(default_factory=list)
+    # Failed checks of WARN severity (e.g. expectations catching the sample feeds' planted bad rows):
+    # reported, never blocking; each with its figures when it has them.
+    check_warnings: list[str] = field(default_factory=list)
     run_id: str = ""
     log_path: Path | None = None
 
@@ -112,11 +115,28 @@ def summarize(result: dg.ExecuteInProcessResult, instance: dg.DagsterInstance) -
         for event in result.get_asset_materialization_events()
         if event.asset_key
     ]
-    evaluations = result.get_asset_check_evaluations()
-    checks_failed = [_check_name(check) for check in evaluations if not check.passed]
-    blocking = [_check_name(check) for check in evaluations if not check.passed and check.blocking]
+    evaluations = [check for check in result.get_asset_check_evaluations() if not check.passed]
+    warnings = [check for check in evaluations if check.severity == dg.AssetCheckSeverity.WARN]
+    checks_failed = [_check_name(check) for check in evaluations if check not in warnings]
+    blocking = [_check_name(check) for check in evaluations if check.blocking]
     success = result.success and not blocking
-    return PipelineResult(success, lines, failures, checks_failed, blocking, result.run_id)
+    return PipelineResult(
+        success,
+        lines,
+        failures,
+        checks_failed,
+        blocking,
+        run_id=result.run_id,
+        check_warnings=[_check_name(check) + _figures(check) for check in warnings],
+    )
+
+
+def _figures(check: dg.AssetCheckEvaluation) -> str:
+    metadata = {key: value.value for key, value in check.metadata.items()}
+    failed, passed = metadata.get("failed_records"), metadata.get("passed_records")
+    if isinstance(failed, int) and isinstance(passed, int):
+        return f" ({failed:,} of {failed + passed:,} rows)"
+    return ""
 
 
 def _check_name(check: dg.AssetCheckEvaluation) -> str:
@@ -253,10 +273,15 @@ def format_summary(summary: PipelineResult) -> str:
     for line in sorted(summary.lines, key=lambda item: item.asset):
         rows = "-" if line.rows is None else f"{line.rows:,}"
         out.append(f"{line.asset:<{width}}  {rows:>10}  {line.seconds:>7.2f}  {line.step}")
+    if summary.check_warnings:
+        out.append(f"{len(summary.check_warnings)} warnings (checks of WARN severity; they do not block):")
+        out.extend(f"  warning: {name}" for name in summary.check_warnings)
     blocking = set(summary.blocking_checks_failed)
     out.extend(
         f"check failed{' (blocking)' if name in blocking else ''}: {name}" for name in summary.checks_failed
     )
     out.extend(f"FAILED {failure}" for failure in summary.failures)
-    out.append(f"{len(summary.lines)} assets materialized; " + ("success" if summary.success else "FAILED"))
+    warned = f" with {len(summary.check_warnings)} warnings" if summary.check_warnings else ""
+    outcome = ("success" if summary.success else "FAILED") + warned
+    out.append(f"{len(summary.lines)} assets materialized; {outcome}")
     return "\n".join(out)
