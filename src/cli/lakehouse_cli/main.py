@@ -97,6 +97,7 @@ def _dev(args: argparse.Namespace) -> int:
         )
         return 1
     env = {**os.environ, "DAGSTER_HOME": str(_prepare_home_for_dg(settings))}
+    env.update(_quiet_warnings_env(env))
     command = [
         *(sys.executable, "-m", "dagster", "dev"),
         *("-w", str(settings.root / "workspace.yaml")),
@@ -145,6 +146,26 @@ def _ports_env(settings: LakehouseSettings) -> dict[str, str]:
         "LAKEHOUSE_DATABRICKS_STANDIN_PORT": str(settings.databricks_standin_port),
         "LAKEHOUSE_DBT_CLOUD_STANDIN_PORT": str(settings.dbt_cloud_standin_port),
     }
+
+
+# Warnings `dagster dev` and its processes (webserver, daemon, code servers, sensors, run workers)
+# printed on every start that ask nothing of a `task dev` user, by the start of their message: Python
+# reads PYTHONWARNINGS before site-packages can be imported, so Dagster's PreviewWarning and
+# BetaWarning classes cannot be named there. Any other warning, and every error, still shows.
+QUIET_WARNINGS = (
+    # `dagster dev` itself: "... is superseded ... Use 'dg dev' instead" (`task dev` is the command
+    # here; the README gives `dg dev` as the other way).
+    "ignore:Function `dev_command` is superseded",
+    # Dagster calling its own preview API whenever the transformation location loads its dbt Cloud
+    # state: twice per load, in the code server, each sensor evaluation and each run worker.
+    "ignore:Function `Definitions.with_reconstruction_metadata` is currently in preview",
+)
+
+
+def _quiet_warnings_env(env: dict[str, str]) -> dict[str, str]:
+    """PYTHONWARNINGS for `dagster dev`'s processes; the user's own filters come last, so they win."""
+    own = env.get("PYTHONWARNINGS")
+    return {"PYTHONWARNINGS": ",".join([*QUIET_WARNINGS, *([own] if own else [])])}
 
 
 def _deploy_bundle_for_dev(settings: LakehouseSettings) -> None:

@@ -5,13 +5,14 @@ Settings are read when Definitions are built or a run starts (`get_settings()`),
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import (
@@ -52,6 +53,12 @@ DBT_CLOUD_DEFAULT_ACCESS_URL = "https://cloud.getdbt.com"
 # The team's scheduled kaizen_wars job in dbt Cloud (the stand-in creates one under this name).
 DBT_CLOUD_JOB_NAME = "kaizen_wars build"
 STANDIN_TOKEN_FILE = "standin-token"
+# The stand-ins' registry under the state folder (`lakehouse_standins.shared`): `server.json` names
+# the one server process of the checkout, the checkout and warehouse it serves and its ports.
+STANDIN_REGISTRY_DIR = "standins"
+STANDIN_SERVER_FILE = "server.json"
+# Settings field -> `server.json` key of each stand-in port.
+_STANDIN_PORTS = {"databricks_standin_port": "databricks_port", "dbt_cloud_standin_port": "dbt_cloud_port"}
 
 # A TCP port a server can listen on.
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -126,6 +133,26 @@ def _is_database_url(value: str, schemes: tuple[str, ...]) -> bool:
     return bool(port_ok and url.scheme in schemes and url.hostname and url.username and database)
 
 
+def pid_alive(pid: int) -> bool:
+    """A process with this pid runs (a zombie does not count)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def read_standin_server(folder: Path) -> dict[str, Any] | None:
+    """The record of the stand-in server registered in `folder` while its process lives, else None."""
+    try:
+        record = json.loads((folder / STANDIN_SERVER_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or not isinstance(pid := record.get("pid"), int) or not pid_alive(pid):
+        return None
+    return record
+
+
 class SettingsError(ValueError):
     """Raised with one message that names every bad or missing variable."""
 
@@ -165,7 +192,8 @@ class LakehouseSettings(BaseSettings):
     dbt_cloud_project_id: int | None = Field(None, validation_alias=_env("DBT_CLOUD_PROJECT_ID"))
     dbt_cloud_environment_id: int | None = Field(None, validation_alias=_env("DBT_CLOUD_ENVIRONMENT_ID"))
 
-    # Local stand-ins (127.0.0.1 only).
+    # Local stand-ins (127.0.0.1 only). A port no variable sets is the one this checkout's running
+    # stand-ins serve on (`_ports_of_running_standins`), else these defaults.
     databricks_standin_port: Port = Field(8765, validation_alias=_env("LAKEHOUSE_DATABRICKS_STANDIN_PORT"))
     dbt_cloud_standin_port: Port = Field(8766, validation_alias=_env("LAKEHOUSE_DBT_CLOUD_STANDIN_PORT"))
     # Run folders (dbt's target/ and logs) the dbt Cloud stand-in keeps under .lakehouse/; older ones go.
@@ -204,6 +232,34 @@ class LakehouseSettings(BaseSettings):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @model_validator(mode="after")
+    def _ports_of_running_standins(self) -> LakehouseSettings:
+        """Take the ports this checkout's running stand-ins recorded for those no variable sets.
+
+        The stand-ins move to a free port when 8765 or 8766 is taken, and `task standins` may have
+        started them: the code servers of `dg dev` (which, unlike `task dev`, passes no ports) find
+        them here. Only a live server of this checkout and warehouse counts; nothing is asked of the
+        network, one small local file is read.
+        """
+        unset = [field for field in _STANDIN_PORTS if field not in self.model_fields_set]
+        if not (self.is_local and unset):
+            return self
+        server = read_standin_server(self.standin_registry_dir)
+        if server is None or not self._served_by(server):
+            return self
+        for field in unset:
+            port = server.get(_STANDIN_PORTS[field])
+            if isinstance(port, int) and 0 < port < 65536:
+                setattr(self, field, port)
+        return self
+
+    def _served_by(self, server: dict[str, Any]) -> bool:
+        try:
+            root, warehouse = Path(server["root"]), Path(server["warehouse"])
+        except (KeyError, TypeError):
+            return False
+        return root.resolve() == self.root.resolve() and warehouse == self.duckdb_path
 
     def _malformed_urls(self) -> list[str]:
         problems = []
@@ -273,6 +329,11 @@ class LakehouseSettings(BaseSettings):
     def state_dir(self) -> Path:
         """Local, untracked state: the warehouse, DAGSTER_HOME, stand-in files."""
         return self.duckdb_path.parent
+
+    @property
+    def standin_registry_dir(self) -> Path:
+        """Where the checkout's stand-in server registers (`lakehouse_standins.shared`)."""
+        return self.state_dir / STANDIN_REGISTRY_DIR
 
     @property
     def data_dir(self) -> Path:

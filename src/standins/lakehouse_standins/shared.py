@@ -29,7 +29,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from lakehouse_resources.processes import start_child, stop_group
-from lakehouse_resources.settings import LakehouseSettings, get_settings
+from lakehouse_resources.settings import (
+    STANDIN_SERVER_FILE,
+    LakehouseSettings,
+    get_settings,
+    pid_alive,
+    read_standin_server,
+)
 
 from lakehouse_standins.databricks.spark_runtime import FORK_SAFE_GRPC_ENV
 
@@ -71,15 +77,7 @@ def wants_standins(settings: LakehouseSettings) -> bool:
 
 
 def registry_dir(settings: LakehouseSettings) -> Path:
-    return settings.state_dir / "standins"
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state not in ("Z", "X")
+    return settings.standin_registry_dir
 
 
 def port_free(port: int) -> bool:
@@ -109,11 +107,12 @@ def _locked(folder: Path) -> Iterator[None]:
 
 
 def _read_server(folder: Path) -> StandinServer | None:
+    # The settings read the same record for the ports no variable sets (`dg dev`'s code servers).
+    record = read_standin_server(folder)
     try:
-        server = StandinServer(**json.loads((folder / "server.json").read_text()))
-    except (FileNotFoundError, ValueError, TypeError):
+        return StandinServer(**record) if record is not None else None
+    except TypeError:
         return None
-    return server if pid_alive(server.pid) else None
 
 
 def _live_users(folder: Path) -> list[int]:
@@ -141,7 +140,7 @@ def _start_server(settings: LakehouseSettings, folder: Path, notes: list[str]) -
         _choose_port(settings.databricks_standin_port, "LAKEHOUSE_DATABRICKS_STANDIN_PORT", notes),
         _choose_port(settings.dbt_cloud_standin_port, "LAKEHOUSE_DBT_CLOUD_STANDIN_PORT", notes),
     )
-    (folder / "server.json").unlink(missing_ok=True)
+    (folder / STANDIN_SERVER_FILE).unlink(missing_ok=True)
     env = {
         **os.environ,
         **settings.child_process_env(),
@@ -238,7 +237,7 @@ def _stop_server(folder: Path, server: StandinServer) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(server.pid, signal.SIGKILL)
         time.sleep(0.05)
-    (folder / "server.json").unlink(missing_ok=True)
+    (folder / STANDIN_SERVER_FILE).unlink(missing_ok=True)
 
 
 def serve() -> None:
@@ -261,14 +260,14 @@ def serve() -> None:
         )
         partial = folder / f"server.json.{os.getpid()}"
         partial.write_text(json.dumps(asdict(record)))
-        partial.replace(folder / "server.json")
+        partial.replace(folder / STANDIN_SERVER_FILE)
         print(f"stand-ins serving for {settings.root} ({settings.duckdb_path})", flush=True)
         while not stop.wait(_POLL_SECONDS):
             with _locked(folder):
                 if _live_users(folder):
                     continue
                 # The last user is gone (perhaps killed): stop serving before anyone can join.
-                (folder / "server.json").unlink(missing_ok=True)
+                (folder / STANDIN_SERVER_FILE).unlink(missing_ok=True)
                 stack.close()
                 return
 
