@@ -42,7 +42,7 @@ with open_volumes_pipes(PipesDatabricksNotebookWidgetsParamsLoader(dbutils.widge
     pipes.report_asset_materialization(
         metadata={
             "table": tiers_table,
-            "rows": sum(counts.values()),
+            "dagster/row_count": sum(counts.values()),
             "customers_per_tier": {"raw_value": counts, "type": "json"},
         }
     )

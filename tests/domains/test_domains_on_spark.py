@@ -99,5 +99,14 @@ def test_a_pipeline_update_materializes_its_tables_with_rows_and_checks(
     }
     # Six landed events, one without an id (dropped); three event types.
     assert rows == {EVENTS: 5, COUNTS: 3}
+    # Each table's columns with their types, read from Unity Catalog's tables API after the update.
+    schemas = {
+        event.asset_key: event.materialization.metadata["dagster/column_schema"].value
+        for event in result.get_asset_materialization_events()
+        if event.asset_key
+    }
+    counts = {column.name: column.type for column in schemas[COUNTS].columns}  # type: ignore[union-attr]
+    assert counts["event_type"] == "string"
+    assert counts["events"] == "bigint"
     (check,) = result.get_asset_check_evaluations()
     assert (check.check_name, check.passed) == ("has_event_id", True)

@@ -24,6 +24,7 @@ from lakehouse_resources.databricks.deployed import (
     update_error,
     workspace_name,
 )
+from lakehouse_resources.databricks.table_metadata import table_schema, with_table_schema
 from lakehouse_resources.platform.specs import Expectation, LoadedSpec, PipelineSpec
 from lakehouse_resources.platform.targets import BundleTarget
 
@@ -52,7 +53,8 @@ def run_job(
     )
     materialized: set[dg.AssetKey] = set()
     checked: set[tuple[dg.AssetKey, str]] = set()
-    for result in invocation.get_results():
+    for reported in invocation.get_results():
+        result = with_table_schema(client, reported)
         if isinstance(result, dg.MaterializeResult):
             materialized.add(result.asset_key or keys[0])
         elif isinstance(result, dg.AssetCheckResult):
@@ -111,6 +113,8 @@ def run_pipeline(
         }
         if flow and flow.num_output_rows is not None:
             metadata["dagster/row_count"] = dg.MetadataValue.int(flow.num_output_rows)
+        if schema := table_schema(client, table):
+            metadata["dagster/column_schema"] = dg.MetadataValue.table_schema(schema)
         if flow and dataset.expectations:
             # The table's own figure; each check shows only its rule's counts.
             metadata["dropped_records"] = dg.MetadataValue.int(flow.dropped_records)

@@ -110,7 +110,11 @@ def _notebook_asset(job: NotebookJob, table_name: Callable[[str], str]) -> dg.As
         tags={"lakehouse/compute": str(job.compute or "default"), "lakehouse/task_type": job.task_type},
     )
     def _run(context: dg.AssetExecutionContext, databricks: LakehouseDatabricksClient) -> Iterator[Any]:
-        yield from databricks.run(context=context, task=task).get_results()
+        from lakehouse_resources.databricks.table_metadata import with_table_schema
+
+        client = databricks.workspace_client()
+        for result in databricks.run(context=context, task=task).get_results():
+            yield with_table_schema(client, result)
 
     return _run
 

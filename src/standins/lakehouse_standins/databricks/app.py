@@ -11,7 +11,7 @@ from lakehouse_resources.settings import LOCAL_STANDIN_CLUSTER_ID
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from lakehouse_standins.databricks import deployed_jobs, jobs, pipelines, run_page, volumes, workspace
+from lakehouse_standins.databricks import deployed_jobs, jobs, pipelines, run_page, tables, volumes, workspace
 from lakehouse_standins.databricks.auth import require_token
 from lakehouse_standins.databricks.bridge import WarehouseBridge
 from lakehouse_standins.databricks.environments import Environments
@@ -80,6 +80,7 @@ def create_databricks_app(
             *volumes.routes(vols),
             *run_page.routes(job_api, deployed),
             *workspace.routes(files),
+            *tables.routes(spark),
             # Last: whatever no route above serves is a 404 naming the call.
             Route(
                 "/{path:path}", unknown_endpoint, methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
