@@ -143,3 +143,17 @@ def test_bundle_deploy_needs_a_running_standin(
 ) -> None:
     assert main(["bundle", "deploy", "--target", "local"]) == 1
     assert "No Databricks stand-in answers" in capsys.readouterr().err
+
+
+def test_alerts_are_counted_per_run_and_seen_once() -> None:
+    from lakehouse_domains.defs.sensors import new_alerts
+
+    first, cursor = new_alerts(None, 7, ["A1", "A2"])
+    assert first == ["A1", "A2"]
+    again, cursor = new_alerts(cursor, 7, ["A1", "A2", "A3"])
+    assert again == ["A3"]
+    # a new run's first alert is new, however many the run before had
+    fresh, cursor = new_alerts(cursor, 8, ["B1"])
+    assert fresh == ["B1"]
+    assert new_alerts(cursor, 8, ["B1"])[0] == []
+    assert new_alerts("3", 8, ["B1"])[0] == ["B1"]  # the old count-only cursor is read as nothing seen

@@ -1,5 +1,7 @@
 """A continuous job in production: a sensor reads its state and alerts when it stopped or struggles."""
 
+import itertools
+import json
 from collections.abc import Sequence
 
 import dagster as dg
@@ -19,6 +21,14 @@ def stream_problem(active_runs: int, last_state: str | None, alert_lines: Sequen
     if alert_lines:
         return f"{len(alert_lines)} {ALERT_TAG} line(s), the last: {alert_lines[-1]}"
     return None
+
+
+def new_alerts(cursor: str | None, run_id: int, alert_lines: Sequence[str]) -> tuple[list[str], str]:
+    """The alert lines of `run_id` not seen before, and the cursor to keep: alerts seen per run id,
+    so a new run's alerts are never hidden by an older run's count, and each is seen once."""
+    seen: dict[str, int] = json.loads(cursor) if cursor and cursor.startswith("{") else {}
+    new = list(alert_lines[seen.get(str(run_id), 0) :])
+    return new, json.dumps({str(run_id): len(alert_lines)})
 
 
 def stream_state_sensor(
@@ -43,19 +53,22 @@ def stream_state_sensor(
 
         client = databricks_workspace.workspace_client()
         job = find_job(client, workspace_name(client, target, name), target.name)
-        runs = list(client.jobs.list_runs(job_id=job.job_id, limit=5))
-        active = [r for r in runs if r.end_time in (None, 0)]
-        last = runs[0] if runs else None
+        # Only active runs, with their tasks (a task's run id is where its output is read).
+        active = list(
+            itertools.islice(
+                client.jobs.list_runs(job_id=job.job_id, active_only=True, expand_tasks=True, limit=5), 5
+            )
+        )
+        last = active[0] if active else next(iter(client.jobs.list_runs(job_id=job.job_id, limit=1)), None)
         last_state = (
             last.state.result_state.value if last and last.state and last.state.result_state else None
         )
         alerts: list[str] = []
-        seen = int(context.cursor or 0)
         if active and active[0].tasks:
             logs = client.jobs.get_run_output(active[0].tasks[0].run_id or 0).logs or ""
-            alerts = [line for line in logs.splitlines() if line.startswith(ALERT_TAG)]
-            context.update_cursor(str(len(alerts)))
-            alerts = alerts[seen:]
+            lines = [line for line in logs.splitlines() if line.startswith(ALERT_TAG)]
+            alerts, cursor = new_alerts(context.cursor, active[0].run_id or 0, lines)
+            context.update_cursor(cursor)
         problem = stream_problem(len(active), last_state, alerts)
         if problem is None:
             return dg.SkipReason(f"{name}: running, no new alert")

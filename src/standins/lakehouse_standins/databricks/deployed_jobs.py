@@ -432,10 +432,12 @@ def routes(api: DeployedJobs, run_routes: list[Route]) -> list[Route]:
     async def list_runs(request: Request) -> Response:
         found = api.list_runs(dict(request.query_params))
         base = str(request.base_url).rstrip("/")
-        body: dict[str, Any] = {
-            "runs": [run.as_json(base) for run in found["runs"]],
-            "has_more": found["has_more"],
-        }
+        # A run's tasks come only with expand_tasks=true, as on a workspace.
+        expand = request.query_params.get("expand_tasks", "false").lower() == "true"
+        runs = [run.as_json(base) for run in found["runs"]]
+        if not expand:
+            runs = [{k: v for k, v in run.items() if k != "tasks"} for run in runs]
+        body: dict[str, Any] = {"runs": runs, "has_more": found["has_more"]}
         if found["has_more"]:
             body["next_page_token"] = str(found["offset"])
         return JSONResponse(body)

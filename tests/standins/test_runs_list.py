@@ -1,0 +1,28 @@
+"""`runs/list` gives a run's tasks only with expand_tasks=true, as the Jobs API does: a client that
+needs a task's run id must ask for them (the stream sensor does)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.core import Config
+from testsupport import sparkless_standin
+
+
+def test_tasks_come_only_with_expand_tasks(tmp_path: Path) -> None:
+    with sparkless_standin(tmp_path) as standin:
+        sdk = WorkspaceClient(config=Config(host=standin.url, token=standin.token, retry_timeout_seconds=5))
+        api = sdk.api_client
+        task = {
+            "task_key": "t",
+            "spark_python_task": {"python_file": "/Workspace/Users/lakehouse@localhost/nothing.py"},
+            "existing_cluster_id": "standin-cluster",
+        }
+        created = api.do("POST", "/api/2.2/jobs/create", body={"name": "listed", "tasks": [task]})
+        job_id = created["job_id"]  # type: ignore[index]
+        api.do("POST", "/api/2.2/jobs/run-now", body={"job_id": job_id})
+        plain = api.do("GET", "/api/2.2/jobs/runs/list", query={"job_id": job_id})
+        expanded = api.do("GET", "/api/2.2/jobs/runs/list", query={"job_id": job_id, "expand_tasks": "true"})
+        assert "tasks" not in plain["runs"][0]  # type: ignore[index]
+        assert [t["task_key"] for t in expanded["runs"][0]["tasks"]] == ["t"]  # type: ignore[index]
