@@ -25,6 +25,15 @@ def knowingly_beta() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def knowingly_preview() -> Iterator[None]:
+    """A Dagster API we call knowing it is preview (dagster-dbt's dbt Cloud workspace loads specs
+    through `Definitions.with_reconstruction_metadata`, which warned on every `dg dev` load)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=dg.PreviewWarning)
+        yield
+
+
 def map_asset_specs(defs: dg.Definitions, func: Callable[[dg.AssetSpec], dg.AssetSpec]) -> dg.Definitions:
     """`Definitions.map_asset_specs` (preview in dagster 1.13): the one way to edit built specs."""
     with warnings.catch_warnings():

@@ -22,6 +22,7 @@ from dagster_dbt.cloud_v2.run_handler import DbtCloudJobRunHandler
 from dagster_dbt.cloud_v2.sensor_builder import build_dbt_cloud_polling_sensor
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import DBT_CLOUD_JOB_NAME, LakehouseSettings
+from lakehouse_resources.specs import knowingly_preview
 from pydantic import Field
 
 from lakehouse_transformation.defs.dbt_cloud.client import DbtCloudApiError
@@ -49,8 +50,9 @@ def kaizen_wars_assets(
         "exclude": DBT_DEFAULT_EXCLUDE,
         "selector": DBT_DEFAULT_SELECTOR,
     }
-    specs = workspace.load_asset_specs(dagster_dbt_translator=translator, **selection)
-    check_specs = workspace.load_check_specs(dagster_dbt_translator=translator, **selection)
+    with knowingly_preview():
+        specs = workspace.load_asset_specs(dagster_dbt_translator=translator, **selection)
+        check_specs = workspace.load_check_specs(dagster_dbt_translator=translator, **selection)
 
     # `dbt_cloud_assets` takes no pool, so the multi-asset is built here with the same op tags.
     @dg.multi_asset(
