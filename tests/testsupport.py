@@ -13,6 +13,7 @@ from lakehouse_standins.databricks.workspace import USER_NAME
 
 if TYPE_CHECKING:
     from lakehouse_standins.databricks import DatabricksStandin
+    from lakehouse_standins.http import Recorder
 
 REPO = repo_root()
 
@@ -73,3 +74,13 @@ def workspace_code(
 def deploy_notebooks(standin: "DatabricksStandin") -> list[str]:
     """databricks/notebooks/ into the stand-in's workspace where a `local` bundle deploy puts them."""
     return standin.workspace.import_tree(REPO / "databricks" / "notebooks", DEPLOYED_NOTEBOOKS)
+
+
+def resource_writes(recorder: "Recorder") -> list[str]:
+    """The job and pipeline writes a stand-in received (what a no-change deploy must not send)."""
+    return [
+        r.path
+        for r in recorder.requests
+        if r.method in ("POST", "PUT", "DELETE")
+        and r.path.startswith(("/api/2.2/jobs", "/api/2.0/pipelines"))
+    ]

@@ -25,7 +25,7 @@ from lakehouse_resources.platform.targets import load_bundle
 from lakehouse_standins.databricks import DatabricksStandin
 from lakehouse_standins.databricks.sample import write_sample_warehouse
 from lakehouse_standins.databricks.workspace import USER_NAME
-from testsupport import NO_SPARK, REPO
+from testsupport import NO_SPARK, REPO, resource_writes
 
 pytestmark = pytest.mark.databricks_cli
 
@@ -139,13 +139,7 @@ def test_deploy_plan_redeploy_and_destroy(cli: Path, standin: DatabricksStandin,
     plan = json.loads(bundle(cli, standin, "plan", "-t", "local", "-o", "json", state=state).stdout)
     assert {entry["action"] for entry in plan["plan"].values()} == {"skip"}
     bundle(cli, standin, "deploy", "-t", "local", state=state)
-    writes = [
-        r.path
-        for r in standin.recorder.requests
-        if r.method in ("POST", "PUT", "DELETE")
-        and r.path.startswith(("/api/2.2/jobs", "/api/2.0/pipelines"))
-    ]
-    assert writes == []
+    assert resource_writes(standin.recorder) == []
     # destroy removes everything it created, and its folder.
     bundle(cli, standin, "destroy", "-t", "local", "--auto-approve", state=state)
     assert not list(sdk.jobs.list())

@@ -16,7 +16,7 @@ from lakehouse_resources.platform.targets import load_bundle
 from lakehouse_standins.databricks import DatabricksStandin
 from lakehouse_standins.databricks.sample import write_sample_warehouse
 from lakehouse_standins.databricks.workspace import USER_NAME
-from testsupport import REPO
+from testsupport import REPO, resource_writes
 
 BUNDLE = REPO / "databricks"
 ROOT = f"/Workspace/Users/{USER_NAME}/.bundle/lakehouse/local"
@@ -62,13 +62,7 @@ def test_first_deploy_creates_everything_and_a_second_changes_nothing(
     standin.recorder.clear()
     second = deploy(sdk, built, bundle="lakehouse", target="local", bundle_root=BUNDLE, root_path=ROOT)
     assert (second.changed, sorted(second.unchanged)) == (False, everything)
-    writes = [
-        r.path
-        for r in standin.recorder.requests
-        if r.method in ("POST", "PUT", "DELETE")
-        and r.path.startswith(("/api/2.2/jobs", "/api/2.0/pipelines"))
-    ]
-    assert writes == []
+    assert resource_writes(standin.recorder) == []
     assert {job.settings.name: job.job_id for job in sdk.jobs.list() if job.settings} == job_ids
 
 

@@ -213,35 +213,7 @@ def test_a_file_outside_the_workspace_is_refused_as_unknown(sdk, tmp_path) -> No
     )
 
 
-def test_cancel_releases_the_task_s_spark_session(standin, sdk, tmp_path) -> None:
-    remote_file = tmp_path / "remote.txt"
-    path = code(
-        standin,
-        tmp_path,
-        "long_query",
-        f"""
-        import os
-        open({str(remote_file)!r}, "w").write(os.environ["SPARK_REMOTE"])
-        spark.sql("select count(*) from range(1000000000000)").collect()
-        """,
-    )
-    run_id = submit(sdk, notebook_task(path))
-    deadline = time.monotonic() + 300
-    while not remote_file.exists() or not remote_file.read_text():
-        assert time.monotonic() < deadline, "the notebook never started"
-        time.sleep(0.05)
-
-    sdk.jobs.cancel_run(run_id)
-    done = wait_until_done(sdk, run_id)
-
-    assert done.result == jobs.RunResultState.CANCELED
-    session = private_session(remote_file.read_text())  # not the process's default session
-    with pytest.raises(SparkConnectException, match="SESSION_CLOSED"):
-        session.range(1).count()
-    session.client.close()
-
-
-def test_a_run_is_reported_canceled_only_once_its_spark_work_has_stopped(standin, sdk, tmp_path) -> None:
+def test_cancel_is_reported_only_once_the_task_s_spark_session_is_released(standin, sdk, tmp_path) -> None:
     remote_file = tmp_path / "remote.txt"
     path = code(
         standin,
@@ -267,10 +239,11 @@ def test_a_run_is_reported_canceled_only_once_its_spark_work_has_stopped(standin
             break
         time.sleep(0.02)
     assert state["result_state"] == "CANCELED"
-    session = private_session(remote_file.read_text())
+    session = private_session(remote_file.read_text())  # not the process's default session
     with pytest.raises(SparkConnectException, match="SESSION_CLOSED"):
         session.range(1).count()
     session.client.close()
+    assert wait_until_done(sdk, run_id).result == jobs.RunResultState.CANCELED
 
 
 def test_cancel_kills_the_whole_process_group(standin, sdk, tmp_path) -> None:
