@@ -17,22 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from lakehouse_resources.platform.targets import BundleConfig, BundleTarget, load_bundle
 
+from lakehouse_cli.bundle_deploy import map_strings
+
 if TYPE_CHECKING:
     from lakehouse_resources.settings import LakehouseSettings
 
 
 class BundleBuildError(RuntimeError):
     """The bundle's resources could not be generated; the message carries every diagnostic."""
-
-
-def _interpolate(value: Any, target: BundleTarget, user_name: str | None) -> Any:
-    if isinstance(value, str):
-        return target.interpolate(value, user_name)
-    if isinstance(value, list):
-        return [_interpolate(item, target, user_name) for item in value]
-    if isinstance(value, dict):
-        return {key: _interpolate(item, target, user_name) for key, item in value.items()}
-    return value
 
 
 def build_resources(
@@ -45,7 +37,9 @@ def build_resources(
     config = load_bundle(bundle_root)
     target = config.target(target_name)
     generated = _run_python_resources(config, target)
-    resources = _interpolate(generated.get("resources") or {}, target, user_name)
+    resources = map_strings(
+        generated.get("resources") or {}, lambda text: target.interpolate(text, user_name)
+    )
     jobs, pipelines = resources.get("jobs") or {}, resources.get("pipelines") or {}
     apply_cli_defaults(jobs, pipelines, target, user_name)
     if spec is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -89,39 +90,39 @@ def _upload(api: Any, path: str, content: bytes) -> None:
     )
 
 
-def _replace_wheel(value: Any, local: str, remote: str) -> Any:
+def map_strings(value: Any, change: Callable[[str], str]) -> Any:
+    """`value` (JSON-like) with `change` applied to every string in it, however deep."""
     if isinstance(value, str):
-        return remote if value in (local, f"./{local}") else value
+        return change(value)
     if isinstance(value, list):
-        return [_replace_wheel(item, local, remote) for item in value]
+        return [map_strings(item, change) for item in value]
     if isinstance(value, dict):
-        return {key: _replace_wheel(item, local, remote) for key, item in value.items()}
+        return {key: map_strings(item, change) for key, item in value.items()}
     return value
 
 
 def sync_files(client: WorkspaceClient, bundle_root: Path, file_path: str) -> int:
     """Upload the bundle's files under `file_path` and delete the remote ones no longer here."""
     from databricks.sdk.errors import NotFound
+    from lakehouse_standins.databricks.workspace import notebook_language
 
     api = client.api_client
     files = bundle_files(bundle_root)
     wanted = set()
     for file in files:
         relative = file.relative_to(bundle_root).as_posix()
-        _upload(api, f"{file_path}/{relative}", file.read_bytes())
-        content_head = file.read_bytes()[:64]
-        is_notebook = file.suffix == ".py" and content_head.startswith(b"# Databricks notebook source")
-        wanted.add(relative.removesuffix(".py") if is_notebook else relative)
+        content = file.read_bytes()
+        _upload(api, f"{file_path}/{relative}", content)
+        # A workspace names an imported notebook without its extension.
+        wanted.add(relative.removesuffix(file.suffix) if notebook_language(relative, content) else relative)
     try:
+        # Recursive listing yields files and notebooks only, never folders.
         remote = [o.path or "" for o in client.workspace.list(file_path, recursive=True)]
     except NotFound:
         remote = []
-    prefix = file_path.rstrip("/") + "/"
+    prefix = file_path.removeprefix("/Workspace").rstrip("/") + "/"
     for path in remote:
-        shown = path.removeprefix("/Workspace")
-        relative = shown.removeprefix(prefix.removeprefix("/Workspace"))
-        kind = client.workspace.get_status(path).object_type
-        if kind is not None and kind.value != "DIRECTORY" and relative not in wanted:
+        if path.removeprefix("/Workspace").removeprefix(prefix) not in wanted:
             client.workspace.delete(path)
     return len(files)
 
@@ -143,7 +144,8 @@ def deploy(
         wheel = build_wheel(bundle_root)
         remote_wheel = f"{root_path}/artifacts/.internal/{wheel.name}"
         _upload(client.api_client, remote_wheel, wheel.read_bytes())
-        resources = _replace_wheel(resources, WHEEL_GLOB, remote_wheel)
+        local_forms = (WHEEL_GLOB, f"./{WHEEL_GLOB}")
+        resources = map_strings(resources, lambda text: remote_wheel if text in local_forms else text)
         result.files = sync_files(client, bundle_root, f"{root_path}/files")
     _deploy_jobs(client, resources.get("jobs") or {}, bundle, target, result)
     _deploy_pipelines(client, resources.get("pipelines") or {}, bundle, target, result)

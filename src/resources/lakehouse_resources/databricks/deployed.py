@@ -25,7 +25,7 @@ from lakehouse_resources.databricks.run_follower import (
     read_retrying,
 )
 from lakehouse_resources.databricks.volumes import VolumesContextInjector, VolumesMessageReader
-from lakehouse_resources.platform.targets import BundleTarget
+from lakehouse_resources.platform.targets import BundleTarget, short_user_name
 
 UPDATE_ENDED = ("COMPLETED", "FAILED", "CANCELED")
 
@@ -43,8 +43,6 @@ def deploy_hint(target: str) -> str:
 def workspace_name(client: WorkspaceClient, target: BundleTarget, deployed: str) -> str:
     """A deployed name as the workspace shows it: `mode: development` (dev) puts each developer's
     copy under `[dev <short user name>] `, as the Databricks CLI does (asked at run time, never at load)."""
-    from lakehouse_resources.platform.targets import short_user_name
-
     prefix = target.presets.get("name_prefix")
     if prefix is None and target.mode == "development":
         prefix = f"[dev {short_user_name(client.current_user.me().user_name or '')}] "

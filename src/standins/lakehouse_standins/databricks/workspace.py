@@ -143,23 +143,22 @@ class Workspace:
 
     def runnable(self, path: str) -> Path | None:
         """The local file behind a notebook or file a task names (`x` finds notebook `x`), else None."""
-        try:
-            normalized = self.normalize(path)
-        except ApiError:
-            return None
-        found = self.get(normalized)
-        if found is None or found.object_type == "DIRECTORY":
-            return None
-        return self.local(normalized)
+        return self._local_of(path, directory=False)
 
     def folder(self, path: str) -> Path | None:
         """The local folder behind a workspace directory, else None."""
+        return self._local_of(path, directory=True)
+
+    def _local_of(self, path: str, *, directory: bool) -> Path | None:
+        """The local path behind the object at `path` when it is (or is not) a directory, else None."""
         try:
             normalized = self.normalize(path)
         except ApiError:
             return None
         found = self.get(normalized)
-        return self.local(normalized) if found and found.object_type == "DIRECTORY" else None
+        if found is None or (found.object_type == "DIRECTORY") != directory:
+            return None
+        return self.local(normalized)
 
     def paths(self) -> dict[str, str]:
         """Every object's path and type; tests compare two deployments with it."""
