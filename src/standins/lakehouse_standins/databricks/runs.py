@@ -18,7 +18,7 @@ from lakehouse_standins.databricks.bridge import BridgeError, WarehouseBridge
 from lakehouse_standins.databricks.spark_runtime import (
     SparkServer,
     SparkUnavailable,
-    release_task_session,
+    release_or_say,
     task_remote,
 )
 from lakehouse_standins.databricks.task_process import ISOLATED
@@ -169,22 +169,15 @@ class Executor:
             return
         if self._stopped_before_start(run, deadline):
             return
-        released: Exception | None = None
+        unreleased = ""
         try:
             succeeded = self._run_child(run, index, spec, env, deadline)
         finally:
             # A killed task cannot release its Connect session itself: its queries would run on.
-            try:
-                release_task_session(session)
-            except Exception as exc:
-                released = exc
+            unreleased = release_or_say(session)
         if run.stopping:
             result, message, code = run.stopping
-            if released is not None:
-                message += (
-                    f" The task's Spark session could not be released, its queries may still run: {released}"
-                )
-            run.finish(result, message, code)
+            run.finish(result, message + unreleased, code)
             return
         if succeeded:
             try:

@@ -285,6 +285,16 @@ def task_remote(remote: str) -> str:
     return f"{remote}/;user_id=standin;session_id={uuid.uuid4()}"
 
 
+def release_or_say(remote: str) -> str:
+    """Release the task's session (`release_task_session`): "" when released, else the sentence a
+    stopped run's state message ends with (its queries may still run)."""
+    try:
+        release_task_session(remote)
+    except Exception as exc:
+        return f" The task's Spark session could not be released, its queries may still run: {exc}"
+    return ""
+
+
 def release_task_session(remote: str) -> None:
     """Interrupt whatever the task's session still runs and release it on the server."""
     from pyspark.sql.connect.client import SparkConnectClient

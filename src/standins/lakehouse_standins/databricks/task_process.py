@@ -20,7 +20,7 @@ from lakehouse_resources.processes import start_child, stop_group
 from lakehouse_standins.databricks.spark_runtime import (
     SparkServer,
     SparkUnavailable,
-    release_task_session,
+    release_or_say,
     task_remote,
 )
 from lakehouse_standins.databricks.tasks import LaunchError, TaskLauncher
@@ -100,18 +100,11 @@ def run_task(
             elif deadline is not None and time.monotonic() > deadline:
                 stop_group(process)
                 stopped = TaskOutcome("TIMEDOUT", "Run timed out.", "CANCELED")
-    released: Exception | None = None
-    try:  # a killed task cannot release its session itself: its queries would run on
-        release_task_session(session)
-    except Exception as exc:
-        released = exc
+    unreleased = release_or_say(session)  # a killed task cannot release its session itself
     logs = (folder / "stdout.log").read_text(errors="replace")
     if stopped:
         stopped.logs = logs
-        if released is not None:
-            stopped.message += (
-                f" The task's Spark session could not be released, its queries may still run: {released}"
-            )
+        stopped.message += unreleased
         return stopped
     outcome = json.loads(result_path.read_text()) if result_path.exists() else None
     if outcome is None:
