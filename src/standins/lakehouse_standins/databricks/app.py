@@ -60,7 +60,7 @@ def create_databricks_app(
     files = workspace.Workspace(state_dir / "workspace")
     launcher = TaskLauncher(
         workspace=files,
-        environments=Environments(state_dir / "environments", files),
+        import_paths=Environments(state_dir / "environments", files),
         volumes_root=vols.root,
         wheel_entries=dict(wheel_entries or {}),
     )

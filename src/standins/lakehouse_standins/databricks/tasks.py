@@ -7,11 +7,14 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagster_pipes import DAGSTER_PIPES_MESSAGES_ENV_VAR, decode_param
 
 from lakehouse_standins.databricks.workspace import Workspace
+
+if TYPE_CHECKING:
+    from lakehouse_standins.databricks.environments import Environments
 
 TASK_TYPES = ("notebook_task", "spark_python_task", "python_wheel_task")
 # The only variables of the stand-in's own environment a task inherits: what any machine has.
@@ -40,8 +43,8 @@ class TaskLauncher:
     workspace: Workspace
     volumes_root: Path
     wheel_entries: Mapping[str, Path] = field(default_factory=dict)
-    # Builds each task's import path from what it declares (environments.Environments).
-    environments: Any = None
+    # Builds each task's import path from what it declares (None: the stand-in's own sys.path).
+    import_paths: Environments | None = None
 
     def prepare(
         self, task: dict[str, Any], spark_remote: str, environments: Mapping[str, Any] | None = None
@@ -70,8 +73,8 @@ class TaskLauncher:
             argv = [*named, *(wheel.get("parameters") or [])]
             spec = {"kind": "python", "path": str(self.wheel_entries[entry]), "argv": argv}
         spec["volumes_root"] = str(self.volumes_root)
-        if self.environments is not None:
-            spec["sys_path"] = self.environments.sys_path(declared)
+        if self.import_paths is not None:
+            spec["sys_path"] = self.import_paths.sys_path(declared)
         return spec, self.environment(task, spark_remote)
 
     def resolve(self, workspace_path: str) -> Path:
