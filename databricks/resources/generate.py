@@ -180,7 +180,8 @@ def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
         ]
     if body.continuous:
         # No pause status here: the target's mode or `presets.trigger_pause_status` sets it (the
-        # CLI leaves a status that is given alone), so only prod runs continuously.
+        # CLI leaves a status that is given alone), so only prod runs continuously. A stream that
+        # fails is retried (and an empty `continuous` would be dropped as unset).
         settings["continuous"] = {"task_retry_mode": "ON_FAILURE"}
     if body.schedule:
         settings["schedule"] = {"quartz_cron_expression": body.schedule, "timezone_id": "UTC"}
