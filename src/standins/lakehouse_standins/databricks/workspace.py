@@ -283,8 +283,6 @@ class Workspace:
             info["size"] = self.local(normalized).stat().st_size
         if obj.language:
             info["language"] = obj.language
-        if obj.object_type == "NOTEBOOK":
-            info["repos_export_format"] = "SOURCE"
         return info
 
 
@@ -294,7 +292,11 @@ def _bool(value: str | None) -> bool:
 
 def routes(workspace: Workspace, base_url: str = "") -> list[Route]:
     async def get_status(request: Request) -> Response:
-        return JSONResponse(workspace.status(request.query_params.get("path", "")))
+        info = workspace.status(request.query_params.get("path", ""))
+        # The export format comes only when asked for (the CLI asks, to tell .py from .ipynb notebooks).
+        if _bool(request.query_params.get("return_export_info")) and info["object_type"] == "NOTEBOOK":
+            info["repos_export_format"] = "SOURCE"
+        return JSONResponse(info)
 
     async def list_objects(request: Request) -> Response:
         return JSONResponse({"objects": workspace.children(request.query_params.get("path", ""))})
