@@ -6,13 +6,18 @@ from typing import Any
 
 import dagster as dg
 import dlt
-from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator, build_dlt_asset_specs
 from dagster_dlt.translator import DltResourceTranslatorData
 from lakehouse_resources.asset_keys import RAW_FACT_VIRTUAL
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
 from lakehouse_resources.tables import table_name
 from lakehouse_resources.tools import ensure_local_tools
+
+from lakehouse_ingestion.defs.kaizen_wars.load_metadata import (
+    readable_load_metadata,
+    without_run_time_objects,
+)
 
 FACT_VIRTUAL_COLUMNS = {
     "event_id": "int64",
@@ -97,19 +102,30 @@ def kaizen_wars_pipeline(settings: LakehouseSettings) -> dlt.Pipeline:
 def build_kaizen_wars_load(settings: LakehouseSettings) -> dg.AssetsDefinition:
     csv_path = str(Path(settings.data_dir) / "raw_fact_virtual.csv")
     table = table_name(settings, "raw", "fact_virtual")
+    source = kaizen_wars_source(csv_path)
+    pipeline = kaizen_wars_pipeline(settings)
+    translator = RawDatasetTranslator(table)
 
-    @dlt_assets(
-        dlt_source=kaizen_wars_source(csv_path),
-        dlt_pipeline=kaizen_wars_pipeline(settings),
+    # `@dlt_assets` is this multi_asset over these specs, which also carry the three objects below
+    # (see load_metadata.py); they are passed to `dlt.run` instead.
+    specs = build_dlt_asset_specs(dlt_source=source, dlt_pipeline=pipeline, dagster_dlt_translator=translator)
+
+    @dg.multi_asset(
+        specs=[without_run_time_objects(spec) for spec in specs],
         name="kaizen_wars_fact_virtual",
-        dagster_dlt_translator=RawDatasetTranslator(table),
+        can_subset=True,
         pool=WAREHOUSE_POOL,
     )
     def kaizen_wars_fact_virtual(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
         ensure_local_tools()
-        for event in dlt.run(context=context).fetch_row_count():
+        events = dlt.run(
+            context=context, dlt_source=source, dlt_pipeline=pipeline, dagster_dlt_translator=translator
+        ).fetch_row_count()
+        for event in events:
+            load = pipeline.last_trace.last_load_info if pipeline.last_trace else None
+            metadata = readable_load_metadata(event.metadata or {}, load)
             # dagster-dlt names the table `<destination>.<dataset>.<table>` ("duckdb.raw..."): keep ours.
-            metadata = {**(event.metadata or {}), "dagster/table_name": table}
+            metadata["dagster/table_name"] = table
             if isinstance(event, dg.MaterializeResult):
                 yield dg.MaterializeResult(asset_key=event.asset_key, metadata=metadata)
             else:
