@@ -1,6 +1,6 @@
 """The benchmark table: the whole platform's row is derived from the two paths at one scale."""
 
-from lakehouse_cli.bench.report import render, whole_platform
+from lakehouse_cli.bench.report import against_stock, render, whole_platform
 from lakehouse_cli.bench.timing import summarize
 
 
@@ -24,3 +24,22 @@ def test_the_whole_platform_weighs_the_fixed_cost_against_all_the_work() -> None
 
 def _machine() -> dict[str, object]:
     return {"cores": 2, "memory_gib": 1, "cpu": "x", "python": "3", "versions": {}, "date": "d"}
+
+
+def test_our_dbt_core_load_is_reported_against_stock_dbt_assets() -> None:
+    run = summarize(
+        {"imports": [1.0, 1.0], "load": [4.0, 4.0], "stock_dbt_assets": [5.0, 5.0]},
+        "imports",
+        cpu_times={"imports": [1.0, 1.0], "load": [3.0, 3.0], "stock_dbt_assets": [6.0, 6.0]},
+        cpu_medians={"imports": 1.0, "load": 3.0, "stock_dbt_assets": 6.0},
+    )
+    results = {"defs_dbt_core_5000_models": run, "defs_ingestion": summarize({"imports": [1.0]}, "imports")}
+
+    derived = against_stock(results)
+
+    assert sorted(derived) == ["defs_dbt_core_5000_models_vs_stock", "defs_dbt_core_5000_models_vs_stock_cpu"]
+    assert derived["defs_dbt_core_5000_models_vs_stock"]["ratios"]["load"] == 0.8
+    assert derived["defs_dbt_core_5000_models_vs_stock_cpu"]["ratios"]["load"] == 0.5
+    table = render({**results, "machine": _machine()})
+    assert "| defs_dbt_core_5000_models_vs_stock | load | 4.000 | stock_dbt_assets | 0.80x | 2 |" in table
+    assert "| defs_dbt_core_5000_models | stock_dbt_assets | 5.000 | imports | 5.00x | 2 |" in table

@@ -3,6 +3,8 @@
 `python -m lakehouse_cli.bench.defs_load <target> [project_dir]` is the candidate process: it
 builds the target's Definitions, resolves the repository and its snapshot (what a code server
 serves), then prints the third-party packages it imported, which become the baseline's imports.
+For the dbt Core part a third case loads the same manifest through stock `@dbt_assets`
+(`stock_dbt.py`), and the result carries our load as a ratio of it (`vs_stock`, wall and CPU).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lakehouse_cli.bench.timing import interleaved, python_case, summarize
+from lakehouse_cli.bench.timing import interleaved, median, python_case, summarize
 
 TARGETS = ("dbt_core", "ingestion", "transformation", "downstream")
+# The dbt Core rows' peer: the same generated manifest through stock `@dbt_assets` (stock_dbt.py).
+STOCK = "stock_dbt_assets"
 
 
 def _build(target: str, project_dir: str | None) -> object:
@@ -95,17 +99,39 @@ def run(
             "    try:\n        importlib.import_module(name)\n"
             "    except Exception:\n        pass\n"  # a package that only imports as part of another
         )
+        cpu: dict[str, list[float]] = {"imports": [], "load": []}
         cases = {
-            "imports": python_case(importing, env),
-            "load": python_case(code, env),
+            "imports": python_case(importing, env, cpu["imports"]),
+            "load": python_case(code, env, cpu["load"]),
         }
+        if target == "dbt_core" and project_dir is not None:
+            # The same manifest through stock `@dbt_assets`, interleaved with ours and the imports.
+            cpu[STOCK] = []
+            cases[STOCK] = python_case(_stock_code(project_dir), env, cpu[STOCK])
+        times = interleaved(cases, repeat, warmup)
+        cpu_times = {name: values[len(values) - repeat :] for name, values in cpu.items()}  # no warm-up
         results[target] = summarize(
-            interleaved(cases, repeat, warmup),
+            times,
             "imports",
             baseline_imports=baseline,
             imported_by_load=imported,
+            cpu_times=cpu_times,
+            cpu_medians={name: median(values) for name, values in cpu_times.items()},
+            **({"vs_stock": _vs_stock(times, cpu_times)} if STOCK in times else {}),
         )
     return results
+
+
+def _stock_code(project_dir: Path) -> str:
+    return f"from lakehouse_cli.bench.stock_dbt import load; load({str(project_dir)!r})"
+
+
+def _vs_stock(times: dict[str, list[float]], cpu_times: dict[str, list[float]]) -> dict[str, float]:
+    """Our load as a ratio of the stock one (issue 23's target: <= 0.8x at 5,000 and 10,000 models)."""
+    return {
+        "wall": median(times["load"]) / median(times[STOCK]),
+        "cpu": median(cpu_times["load"]) / median(cpu_times[STOCK]),
+    }
 
 
 if __name__ == "__main__":

@@ -41,7 +41,9 @@ def run_benchmarks(
     # round; without this, a shell that sets PYTHONDONTWRITEBYTECODE compiles every module anew.
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     results: dict[str, Any] = {"machine": report.machine()}
-    for rows in scales:
+    # `--only defs` (or dev, bundle, ...) runs nothing per scale: no jaffle shop CSVs to generate.
+    data_benchmarks = {"ingest", "incremental", "pipeline", "peers", "medallion"}
+    for rows in scales if data_benchmarks & set(only) else []:
         label = scale_label(rows)
         data_dir, counts = jaffle_shop_at(bench, rows)
         if "ingest" in only:
@@ -92,6 +94,12 @@ def _say(result: dict[str, Any]) -> dict[str, Any]:
     medians = ", ".join(f"{name} {seconds:.3f}s" for name, seconds in result["medians"].items())
     ratios = ", ".join(f"{name} {ratio:.2f}x" for name, ratio in result.get("ratios", {}).items())
     print(f"  {medians}" + (f" | {ratios}" if ratios else ""), flush=True)
+    if "cpu_medians" in result:
+        print(
+            "  cpu " + ", ".join(f"{name} {s:.3f}s" for name, s in result["cpu_medians"].items()), flush=True
+        )
+    if "vs_stock" in result:
+        print("  ours/stock " + ", ".join(f"{k} {v:.2f}x" for k, v in result["vs_stock"].items()), flush=True)
     return result
 
 

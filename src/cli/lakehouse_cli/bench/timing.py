@@ -3,6 +3,7 @@ neighbour on a 2-core machine slows all cases alike instead of one."""
 
 from __future__ import annotations
 
+import resource
 import statistics
 import subprocess
 import sys
@@ -36,10 +37,21 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def python_case(code: str, env: Mapping[str, str] | None = None) -> Case:
+def python_case(code: str, env: Mapping[str, str] | None = None, cpu: list[float] | None = None) -> Case:
     """Wall time of a fresh interpreter running `code`: imports and start-up included, as a code
-    server or run worker pays them."""
-    return lambda: timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, env=env))
+    server or run worker pays them. With `cpu`, each run's CPU seconds (user + system of the child
+    and whatever it waited for) are appended to it as well: on a shared 2-core machine they move
+    far less with the neighbours' load than wall time does."""
+
+    def case() -> float:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        seconds = timed(lambda: subprocess.run([sys.executable, "-c", code], check=True, env=env))
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if cpu is not None:
+            cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        return seconds
+
+    return case
 
 
 def summarize(times: Mapping[str, Sequence[float]], baseline: str, **extra: object) -> dict[str, object]:
