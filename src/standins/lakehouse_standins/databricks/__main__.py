@@ -27,6 +27,9 @@ def main() -> None:
     parser.add_argument(
         "--spark-dir", type=Path, help="local Spark's catalog and warehouse (default: <state-dir>/spark)"
     )
+    parser.add_argument(
+        "--spark-remote", help="an sc:// URL of a Spark Connect server someone else runs (default: its own)"
+    )
     parser.add_argument("--cluster", action="append", default=[DEFAULT_CLUSTER_ID])
     parser.add_argument("--volume", action="append", default=[DEFAULT_VOLUME], help="catalog/schema/volume")
     parser.add_argument(
@@ -52,6 +55,7 @@ def main() -> None:
         known_volumes=args.volume,
         wheel_entries={name: Path(file) for name, file in wheel_entries.items()},
         spark_dir=args.spark_dir,
+        spark_remote=args.spark_remote,
     )
     with standin:
         print(f"Databricks stand-in on {standin.url}", flush=True)

@@ -11,13 +11,24 @@ from lakehouse_resources.settings import LOCAL_STANDIN_CLUSTER_ID
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from lakehouse_standins.databricks import deployed_jobs, jobs, pipelines, run_page, tables, volumes, workspace
+from lakehouse_standins.databricks import (
+    deployed_jobs,
+    history,
+    jobs,
+    pipeline_history,
+    pipelines,
+    run_page,
+    tables,
+    volumes,
+    workspace,
+)
 from lakehouse_standins.databricks.auth import require_token
 from lakehouse_standins.databricks.bridge import WarehouseBridge
 from lakehouse_standins.databricks.environments import Environments
 from lakehouse_standins.databricks.errors import unknown_endpoint
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
 from lakehouse_standins.databricks.spark_runtime import ExternalSpark, SparkRuntime, SparkServer
+from lakehouse_standins.databricks.store import Store
 from lakehouse_standins.databricks.tasks import TaskLauncher
 from lakehouse_standins.http import BackgroundServer, Recorder, with_recorder
 
@@ -36,6 +47,7 @@ class StandinState:
     pipelines: pipelines.Pipelines
     warehouse_path: Path
     workspace: workspace.Workspace
+    store: Store
 
 
 def create_databricks_app(
@@ -54,7 +66,9 @@ def create_databricks_app(
 
     Tasks run on `spark` (default: a server of its own under `<state_dir>/spark`, started with
     the stand-in's handle). The DuckDB warehouse at `warehouse_path` and Spark see each other's
-    tables through the bridge (`bridge.py`), named by the local rule with `catalog`."""
+    tables through the bridge (`bridge.py`), named by the local rule with `catalog`. Runs, jobs,
+    pipelines and their updates are kept in `<state_dir>/history.sqlite` (`store.py`), the workspace's
+    files under `<state_dir>/workspace`: a stand-in started again on `state_dir` still has them."""
     spark = spark or SparkRuntime(state_dir / "spark")
     vols = volumes.Volumes(state_dir / "volumes", list(known_volumes))
     files = workspace.Workspace(state_dir / "workspace")
@@ -65,12 +79,14 @@ def create_databricks_app(
         wheel_entries=dict(wheel_entries or {}),
     )
     runs_dir = state_dir / "runs"
+    store = Store(state_dir / "history.sqlite")
     bridge = WarehouseBridge(warehouse_path, state_dir / "bridge", catalog=catalog)
-    job_api = jobs.Jobs(Executor(launcher, vols, spark, bridge), runs_dir, clusters)
+    executor = Executor(launcher, vols, spark, bridge, save=lambda run: history.save_run(store, run))
+    job_api = jobs.Jobs(executor, runs_dir, clusters, store)
     # Deployed jobs and pipelines (what `databricks bundle deploy` creates); their runs/* routes
     # answer for job runs and hand one-time runs to the runs/submit routes.
-    deployed = deployed_jobs.DeployedJobs(launcher, spark, runs_dir, set(clusters))
-    pipeline_api = pipelines.Pipelines(launcher, spark, state_dir / "pipelines")
+    deployed = deployed_jobs.DeployedJobs(launcher, spark, runs_dir, set(clusters), store)
+    pipeline_api = pipeline_history.PersistentPipelines(launcher, spark, state_dir / "pipelines", store)
     run_routes = jobs.routes(job_api)
     app = Starlette(
         routes=[
@@ -78,7 +94,7 @@ def create_databricks_app(
             *run_routes,
             *pipelines.routes(pipeline_api),
             *volumes.routes(vols),
-            *run_page.routes(job_api, deployed),
+            *run_page.routes(job_api, deployed, pipeline_api),
             *workspace.routes(files),
             *tables.routes(spark),
             # Last: whatever no route above serves is a 404 naming the call.
@@ -87,7 +103,9 @@ def create_databricks_app(
             ),
         ]
     )
-    app.state.databricks = StandinState(job_api, vols, spark, deployed, pipeline_api, warehouse_path, files)
+    app.state.databricks = StandinState(
+        job_api, vols, spark, deployed, pipeline_api, warehouse_path, files, store
+    )
     app.state.unknown_calls = []
     return with_recorder(require_token(app, token), recorder)
 
@@ -154,6 +172,7 @@ class DatabricksStandin:
         self._state.pipelines.cancel_all()
         self._server.stop()
         self._state.spark.stop()
+        self._state.store.close()
 
     def __enter__(self) -> DatabricksStandin:
         self.start()

@@ -10,10 +10,8 @@ its dependants with UPSTREAM_FAILED. One-time runs (`runs/submit`) stay in jobs.
 from __future__ import annotations
 
 import copy
-import itertools
 import threading
 import time
-from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
@@ -23,8 +21,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from lakehouse_standins.databricks.errors import ApiError, answers_api_errors
+from lakehouse_standins.databricks.history import STOPPING, restore_job_runs, save_job_run
+from lakehouse_standins.databricks.job_runs import JobRun, TaskRun
 from lakehouse_standins.databricks.spark_runtime import SparkServer
-from lakehouse_standins.databricks.task_process import TaskOutcome, run_task
+from lakehouse_standins.databricks.store import Store
+from lakehouse_standins.databricks.task_process import run_task
 from lakehouse_standins.databricks.tasks import TASK_TYPES, TaskLauncher
 
 _LIST_LIMIT_MAX = 100
@@ -38,92 +39,6 @@ def _invalid(message: str) -> ApiError:
     return ApiError(400, "INVALID_PARAMETER_VALUE", message)
 
 
-def _state(
-    life_cycle: str, result: str | None, message: str, code: str | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    state: dict[str, Any] = {
-        "life_cycle_state": life_cycle,
-        "state_message": message,
-        "user_cancelled_or_timedout": result in ("CANCELED", "TIMEDOUT"),
-    }
-    status: dict[str, Any] = {"state": "TERMINATED" if life_cycle == "SKIPPED" else life_cycle}
-    if result:
-        state["result_state"] = result
-        status["termination_details"] = {
-            "code": code or result,
-            "type": "SUCCESS" if result == "SUCCESS" else "CLIENT_ERROR",
-            "message": message,
-        }
-    return state, status
-
-
-@dataclass
-class TaskRun:
-    run_id: int
-    task: dict[str, Any]
-    life_cycle_state: str = "PENDING"
-    result_state: str | None = None
-    state_message: str = ""
-    code: str | None = None
-    start_time: int = 0
-    end_time: int = 0
-    outcome: TaskOutcome | None = None
-
-    @property
-    def key(self) -> str:
-        return self.task["task_key"]
-
-    def as_json(self, job_run: JobRun, base_url: str) -> dict[str, Any]:
-        state, status = _state(self.life_cycle_state, self.result_state, self.state_message, self.code)
-        return {
-            **self.task,
-            "run_id": self.run_id,
-            "state": state,
-            "status": status,
-            "start_time": self.start_time,
-            "end_time": self.end_time,
-            "run_page_url": f"{base_url}/#job/{job_run.job_id}/run/{self.run_id}",
-        }
-
-
-@dataclass
-class JobRun:
-    run_id: int
-    job_id: int
-    number_in_job: int
-    run_name: str
-    tasks: list[TaskRun]
-    timeout_seconds: int
-    folder: Path
-    job_parameters: dict[str, str] = field(default_factory=dict)
-    environments: dict[str, Any] = field(default_factory=dict)
-    life_cycle_state: str = "QUEUED"
-    result_state: str | None = None
-    state_message: str = ""
-    code: str | None = None
-    start_time: int = field(default_factory=_now_ms)
-    end_time: int = 0
-    cancel_requested: threading.Event = field(default_factory=threading.Event)
-
-    def as_json(self, base_url: str) -> dict[str, Any]:
-        state, status = _state(self.life_cycle_state, self.result_state, self.state_message, self.code)
-        return {
-            "job_id": self.job_id,
-            "run_id": self.run_id,
-            "number_in_job": self.number_in_job,
-            "run_name": self.run_name,
-            "run_type": "JOB_RUN",
-            "trigger": "ONE_TIME",
-            "state": state,
-            "status": status,
-            "run_page_url": f"{base_url}/#job/{self.job_id}/run/{self.run_id}",
-            "start_time": self.start_time,
-            "end_time": self.end_time,
-            "job_parameters": [{"name": k, "value": v} for k, v in self.job_parameters.items()],
-            "tasks": [task.as_json(self, base_url) for task in self.tasks],
-        }
-
-
 def _task_order(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_key = {task["task_key"]: task for task in tasks}
     graph = {key: [d["task_key"] for d in task.get("depends_on") or []] for key, task in by_key.items()}
@@ -131,20 +46,25 @@ def _task_order(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class DeployedJobs:
+    """Jobs and their runs, kept in `store` (a restart keeps them, `history.py`); ids never repeat."""
+
     def __init__(
-        self, launcher: TaskLauncher, spark: SparkServer, runs_dir: Path, clusters: set[str]
+        self, launcher: TaskLauncher, spark: SparkServer, runs_dir: Path, clusters: set[str], store: Store
     ) -> None:
         self.launcher = launcher
         self.spark = spark
         self.runs_dir = runs_dir
         self.clusters = clusters
-        self.jobs: dict[int, dict[str, Any]] = {}
-        self.runs: dict[int, JobRun] = {}
-        self.task_runs: dict[int, tuple[JobRun, TaskRun]] = {}
-        self._job_ids = itertools.count(7001)
+        self.store = store
+        self.jobs: dict[int, dict[str, Any]] = {job["job_id"]: job for job in store.load("job")}
+        self.runs: dict[int, JobRun] = {run.run_id: run for run in restore_job_runs(store)}
+        self.task_runs: dict[int, tuple[JobRun, TaskRun]] = {
+            task.run_id: (run, task) for run in self.runs.values() for task in run.tasks
+        }
+        self._job_ids = store.ids("job", 7001)
         # Run ids far from runs/submit's, so one lookup answers for either kind.
-        self._run_ids = itertools.count(900_001)
-        self._tokens: dict[str, int] = {}
+        self._run_ids = store.ids("job_run", 900_001)
+        self._tokens: dict[str, int] = {b["token"]: b["run_id"] for b in store.load("run_now_token")}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
@@ -193,6 +113,7 @@ class DeployedJobs:
                 "created_time": _now_ms(),
                 "creator_user_name": "lakehouse",
             }
+            self.store.put("job", job_id, self.jobs[job_id])
         return job_id
 
     def job(self, job_id: Any) -> dict[str, Any]:
@@ -204,6 +125,7 @@ class DeployedJobs:
     def reset(self, body: dict[str, Any]) -> None:
         job = self.job(body.get("job_id"))
         job["settings"] = self._validate(body.get("new_settings") or {})
+        self.store.put("job", job["job_id"], job)
 
     def update(self, body: dict[str, Any]) -> None:
         job = self.job(body.get("job_id"))
@@ -211,11 +133,13 @@ class DeployedJobs:
         for name in body.get("fields_to_remove") or []:
             settings.pop(name, None)
         job["settings"] = self._validate(settings)
+        self.store.put("job", job["job_id"], job)
 
     def delete(self, job_id: Any) -> None:
         job = self.job(job_id)
         with self._lock:
             del self.jobs[job["job_id"]]
+            self.store.remove("job", job["job_id"])
 
     def list(self, params: dict[str, str]) -> dict[str, Any]:
         limit = int(params.get("limit") or 20)
@@ -267,8 +191,10 @@ class DeployedJobs:
             self.runs[run_id] = run
             for task_run in run.tasks:
                 self.task_runs[task_run.run_id] = (run, task_run)
+            save_job_run(self.store, run)
             if token:
                 self._tokens[token] = run_id
+                self.store.put("run_now_token", token, {"token": token, "run_id": run_id})
         if len(active) >= limit:
             self._finish(
                 run,
@@ -349,10 +275,11 @@ class DeployedJobs:
                 continue
             if run.cancel_requested.is_set():
                 task_run.life_cycle_state, task_run.result_state = "TERMINATED", "CANCELED"
-                task_run.state_message, task_run.code = "Run cancelled.", "USER_CANCELED"
+                task_run.state_message, task_run.code = run.cancel_message, run.cancel_code
                 failed[task_run.key] = "CANCELED"
                 continue
             task_run.life_cycle_state, task_run.start_time = "RUNNING", _now_ms()
+            save_job_run(self.store, run)
             outcome = run_task(
                 self.launcher,
                 self.spark,
@@ -362,6 +289,9 @@ class DeployedJobs:
                 deadline,
                 run.environments,
             )
+            if outcome.result_state == "CANCELED":  # a user's cancel, or the stand-in stopping
+                outcome.message = run.cancel_message + outcome.message.removeprefix("Run cancelled.")
+                outcome.code = run.cancel_code
             task_run.outcome = outcome
             task_run.life_cycle_state, task_run.result_state = "TERMINATED", outcome.result_state
             task_run.state_message, task_run.code, task_run.end_time = (
@@ -392,9 +322,12 @@ class DeployedJobs:
         run.result_state, run.state_message, run.code = result, message, result
         run.end_time = _now_ms()
         run.life_cycle_state = life_cycle
+        save_job_run(self.store, run)
 
     def cancel_all(self, timeout: float = 10.0) -> None:
+        """Cancel every run, saying the stand-in stops, and wait until their processes are killed."""
         for run in self.runs.values():
+            run.cancel_message, run.cancel_code = STOPPING, "CANCELED"
             run.cancel_requested.set()
         deadline = time.monotonic() + timeout
         for thread in self._threads:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -15,7 +14,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from lakehouse_standins.databricks.errors import ApiError, answers_api_errors
+from lakehouse_standins.databricks.history import STOPPING, restore_runs, save_run
 from lakehouse_standins.databricks.runs import Executor, Run, RunFault
+from lakehouse_standins.databricks.store import Store
 from lakehouse_standins.databricks.tasks import TASK_TYPES
 
 _PYTHON_TASKS = ("spark_python_task", "python_wheel_task")
@@ -26,14 +27,17 @@ def _invalid(message: str) -> ApiError:
 
 
 class Jobs:
-    def __init__(self, executor: Executor, runs_dir: Path, clusters: Iterable[str]) -> None:
+    """One-time runs, kept in `store` (a restart keeps them, `history.py`); ids never repeat."""
+
+    def __init__(self, executor: Executor, runs_dir: Path, clusters: Iterable[str], store: Store) -> None:
         self.executor = executor
         self.runs_dir = runs_dir
         self.clusters = set(clusters)
-        self.runs: dict[int, Run] = {}
+        self.store = store
+        self.runs: dict[int, Run] = {run.run_id: run for run in restore_runs(store)}
         self.scripted_faults: deque[RunFault] = deque()
-        self._ids = itertools.count(1001)
-        self._tokens: dict[str, int] = {}
+        self._ids = store.ids("run", 1001)
+        self._tokens: dict[str, int] = {b["token"]: b["run_id"] for b in store.load("submit_token")}
         self._lock = threading.Lock()
 
     def submit(self, body: dict[str, Any]) -> int:
@@ -63,8 +67,10 @@ class Jobs:
                 environments={e.get("environment_key"): e for e in body.get("environments") or []},
             )
             self.runs[run_id] = run
+            save_run(self.store, run)
             if token:
                 self._tokens[token] = run_id
+                self.store.put("submit_token", token, {"token": token, "run_id": run_id})
         self.executor.start(run)
         return run_id
 
@@ -91,8 +97,9 @@ class Jobs:
             raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Run {run_id} does not exist.") from None
 
     def cancel_all(self, timeout: float = 10.0) -> None:
-        """Cancel every run and wait until their processes are killed."""
+        """Cancel every run, saying the stand-in stops, and wait until their processes are killed."""
         for run in self.runs.values():
+            run.cancel_reason = ("CANCELED", STOPPING, "CANCELED")
             run.cancel_requested.set()
         self.executor.join(timeout)
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -63,6 +64,8 @@ class Run:
     # A cancel or time-out whose task is still being stopped: (result, message, code), reported
     # only once the task's Spark session is released (its queries stopped).
     stopping: tuple[str, str, str] | None = None
+    # What a cancel reports: a user's, or the stand-in's own when it stops (`Jobs.cancel_all`).
+    cancel_reason: tuple[str, str, str] = ("CANCELED", "Run cancelled.", "USER_CANCELED")
 
     def finish(self, result_state: str, message: str, code: str) -> None:
         self.life_cycle_state, self.result_state = "TERMINATING", result_state
@@ -104,12 +107,18 @@ class Executor:
     """Runs each submitted run on its own thread, one task after the other, in child processes."""
 
     def __init__(
-        self, launcher: TaskLauncher, volumes: Volumes, spark: SparkServer, bridge: WarehouseBridge
+        self,
+        launcher: TaskLauncher,
+        volumes: Volumes,
+        spark: SparkServer,
+        bridge: WarehouseBridge,
+        save: Callable[[Run], None] = lambda run: None,
     ) -> None:
         self.launcher = launcher
         self.volumes = volumes
         self.spark = spark
         self.bridge = bridge
+        self.save = save  # called when a run starts running and when it ends (history.py)
         self.threads: list[threading.Thread] = []
 
     def start(self, run: Run) -> None:
@@ -130,17 +139,20 @@ class Executor:
             run.finish("FAILED", f"Stand-in internal error: {exc!r}", "INTERNAL_ERROR")
             run.life_cycle_state = "INTERNAL_ERROR"
             run.end_time = _now_ms()
+        finally:
+            self.save(run)
 
     def _execute_tasks(self, run: Run) -> None:
         run.folder.mkdir(parents=True, exist_ok=True)
         if run.cancel_requested.is_set():
-            run.finish("CANCELED", "Run cancelled.", "USER_CANCELED")
+            run.finish(*run.cancel_reason)
         elif run.fault is RunFault.FAIL:
             run.finish("FAILED", "Scripted failure: the cluster could not be started.", "CLUSTER_ERROR")
         else:
             if run.fault is RunFault.LOSE_MESSAGES:
                 self.volumes.lost.update(messages_dirs(run.tasks, self.volumes.root))
             run.life_cycle_state = "RUNNING"
+            self.save(run)
             deadline = time.monotonic() + run.timeout_seconds if run.timeout_seconds else None
             for index, task in enumerate(run.tasks):
                 self._run_task(run, index, task, deadline)
@@ -227,7 +239,7 @@ class Executor:
     def _stopped_before_start(self, run: Run, deadline: float | None) -> bool:
         """A cancel or timeout that came while the cluster was being prepared ends the run here."""
         if run.cancel_requested.is_set():
-            run.finish("CANCELED", "Run cancelled.", "USER_CANCELED")
+            run.finish(*run.cancel_reason)
             return True
         if deadline is not None and time.monotonic() > deadline:
             run.finish("TIMEDOUT", f"Run timed out after {run.timeout_seconds} seconds.", "CANCELED")
@@ -240,7 +252,7 @@ class Executor:
             if run.cancel_requested.wait(0.05):
                 run.life_cycle_state = "TERMINATING"
                 stop_group(process, _KILL_GRACE_SECONDS)
-                run.stopping = ("CANCELED", "Run cancelled.", "USER_CANCELED")
+                run.stopping = run.cancel_reason
                 return True
             if deadline is not None and time.monotonic() > deadline:
                 run.life_cycle_state = "TERMINATING"
