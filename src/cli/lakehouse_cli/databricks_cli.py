@@ -164,15 +164,43 @@ def run_bundle(
 
 
 def tools_command(args: object) -> int:
-    """`lakehouse tools`: make sure the pinned Databricks CLI is here (build it with Go if missing)."""
+    """`lakehouse tools`: the pinned Databricks CLI (built with Go if missing) and Delta Lake's jars."""
     from lakehouse_resources.settings import get_settings
 
     root = get_settings().root
+    status = _cli_tool(root, require=bool(getattr(args, "require", False)))
+    return status or _delta_jars()
+
+
+def _delta_jars() -> int:
+    """Resolve Delta Lake's Spark jars into `.lakehouse/spark-packages` once; later starts are offline."""
+    from lakehouse_standins.databricks.delta_jars import (
+        DeltaJarsUnavailable,
+        cached_jars,
+        default_cache,
+        delta_jars,
+    )
+    from lakehouse_standins.databricks.spark_runtime import SparkUnavailable, require_java, spark_home
+
+    if cached_jars(default_cache()) is None:
+        print("Fetching Delta Lake's Spark jars from Maven Central (once)...")
+        env = {**os.environ, "SPARK_HOME": str(spark_home())}
+        try:
+            require_java(env)
+            delta_jars(spark_submit=spark_home() / "bin" / "spark-submit", env=env)
+        except (DeltaJarsUnavailable, SparkUnavailable) as exc:
+            print(exc, file=sys.stderr)
+            return 1
+    print(f"Delta Lake jars: {default_cache()}")
+    return 0
+
+
+def _cli_tool(root: Path, *, require: bool) -> int:
     found = find_cli(root)
     if found is not None:
         print(f"Databricks CLI: {found}")
         return 0
-    if shutil.which("go") is None and not getattr(args, "require", False):
+    if shutil.which("go") is None and not require:
         print(
             f"Databricks CLI {PINNED}: not installed and no Go here; the bundle is deployed with"
             " lakehouse's own deployer instead.",

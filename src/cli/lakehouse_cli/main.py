@@ -275,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
     prepare = dbt_cloud.add_parser("prepare", help="fetch and save the workspace state Definitions load from")
     prepare.add_argument("--refresh", action="store_true", help="fetch again even when a state is saved")
     prepare.set_defaults(func=_dbt_cloud_prepare)
-    tools = commands.add_parser("tools", help="install the pinned Databricks CLI with Go when it is missing")
+    tools = commands.add_parser(
+        "tools", help="install the pinned Databricks CLI (with Go) and Delta Lake's Spark jars when missing"
+    )
     tools.add_argument("--require", action="store_true", help="fail when it cannot be installed (no Go)")
     tools.set_defaults(func=_tools)
     from lakehouse_cli.bundle import add_commands as add_bundle_commands

@@ -40,6 +40,11 @@ class TableName(BaseModel):
     def namespace(self) -> str:
         return f"{self.catalog}.{self.schema_}"
 
+    @property
+    def quoted(self) -> str:
+        """For SQL: a part that is also a keyword (a table named `history`) stays a name."""
+        return ".".join(f"`{part}`" for part in (self.catalog, self.schema_, self.table))
+
     def __str__(self) -> str:
         return f"{self.catalog}.{self.schema_}.{self.table}"
 

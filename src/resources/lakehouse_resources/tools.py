@@ -61,20 +61,22 @@ def local_tool_env() -> dict[str, str]:
 
 
 @cache
-def _install_httpfs() -> None:
-    """Put the packaged httpfs extension where both Python duckdb and the CLI look for it."""
-    package = _package_dir("duckdb_extension_httpfs")
-    if package is None:
-        return
-    source = package / "extensions" / DUCKDB_VERSION / "httpfs.duckdb_extension"
+def install_duckdb_extensions() -> None:
+    """Put the packaged extensions (httpfs; delta, for Spark's Delta tables) where Python duckdb and
+    the CLI look for them, so they load offline, on first use, in every process."""
     import duckdb
 
     with duckdb.connect() as con:
-        installed = con.execute(
-            "select installed from duckdb_extensions() where extension_name = 'httpfs'"
-        ).fetchone()
-        if not (installed and installed[0]) and source.exists():
-            con.execute(f"INSTALL '{source}'")
+        for extension in ("httpfs", "delta"):
+            package = _package_dir(f"duckdb_extension_{extension}")
+            if package is None:
+                continue
+            source = package / "extensions" / DUCKDB_VERSION / f"{extension}.duckdb_extension"
+            installed = con.execute(
+                "select installed from duckdb_extensions() where extension_name = ?", [extension]
+            ).fetchone()
+            if not (installed and installed[0]) and source.exists():
+                con.execute(f"INSTALL '{source}'")
 
 
 def ensure_local_tools(settings: LakehouseSettings | None = None) -> None:
@@ -94,4 +96,4 @@ def ensure_local_tools(settings: LakehouseSettings | None = None) -> None:
         mode = sling.stat().st_mode
         if not mode & stat.S_IXUSR:  # wheels do not always keep the run bit
             sling.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    _install_httpfs()
+    install_duckdb_extensions()

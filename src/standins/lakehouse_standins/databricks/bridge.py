@@ -10,8 +10,9 @@ under the names the `local` target gives them (`lakehouse_resources.platform.cat
   reader, and a copy taken while the task's asset holds the `duckdb_warehouse` pool is consistent.
   It is skipped while the warehouse file has not changed since the last copy.
 - Spark -> DuckDB, after a task succeeds: every table in Spark's managed warehouse
-  (`<warehouse>/<database>.db/<table>/`, Parquet) gets a DuckDB view
-  `<database>.<table>` over its files, so analysts and downstream assets read it in place.
+  (`<warehouse>/<database>.db/<table>/`, a Delta table) gets a DuckDB view `<database>.<table>`
+  over `delta_scan` (DuckDB's Delta extension, shipped in a PyPI package), so analysts and
+  downstream assets read the table's current version in place, with no copy.
 
 Tasks that touch DuckDB run while their asset holds the `duckdb_warehouse` pool (limit 1), so the
 bridge's read-only copy and its view writes never meet another writer from the pipeline; a lock
@@ -26,12 +27,12 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import duckdb
 from lakehouse_resources.paths import repo_root
 from lakehouse_resources.platform.catalog import local_rule
 from lakehouse_resources.platform.naming import NamespaceRule, TableName
+from lakehouse_resources.tools import install_duckdb_extensions
 
 from lakehouse_standins.databricks.spark_runtime import private_session
 
@@ -177,13 +178,12 @@ class WarehouseBridge:
             raise BridgeError(f"Spark's tables could not be listed: {exc}") from exc
         if not tables:
             return []
+        install_duckdb_extensions()
         with self._lock, self._connect(read_only=False) as con:
             for database, name, folder in tables:
-                files = _sql_string(str(folder / "**" / "*.parquet"))
                 con.execute(f"create schema if not exists {_quote(database)}")
                 con.execute(
-                    f"create or replace view {_quote(database)}.{_quote(name)} as "
-                    f"select * from read_parquet({files}, hive_partitioning = true)"
+                    f"create or replace view {_quote(database)}.{_quote(name)} as select * from {_reader(folder)}"
                 )
             con.close()
             # Our own write must not make the next task copy every table again.
@@ -192,29 +192,24 @@ class WarehouseBridge:
         return [f"{database}.{name}" for database, name, _ in tables]
 
 
+def _reader(folder: Path) -> str:
+    if (folder / "_delta_log").is_dir():
+        return f"delta_scan({_sql_string(str(folder))})"
+    # A table someone created `USING parquet` on purpose: its files as they are.
+    files = _sql_string(str(folder / "**" / "*.parquet"))
+    return f"read_parquet({files}, hive_partitioning = true)"
+
+
 def _managed_tables(spark_remote: str) -> list[tuple[str, str, Path]]:
     spark = private_session(spark_remote)
     try:
         warehouse = spark.conf.get("spark.sql.warehouse.dir") or ""
-        root = Path(warehouse.removeprefix("file:"))
-        return [
-            (database.name.removesuffix(".db"), table.name, _data_folder(spark, database, table))
-            for database in sorted(root.glob("*.db"))
-            for table in sorted(database.iterdir())
-            if table.is_dir() and any(table.rglob("*.parquet"))
-        ]
     finally:
         spark.stop()
-
-
-def _data_folder(spark: Any, database: Path, table: Path) -> Path:
-    """Where the catalog says a table's files are: the data_ops table manager writes each version to
-    `<table>/v<N>/` and points the table at it, so the folder holds older versions too."""
-    name = ".".join(f"`{part}`" for part in ("spark_catalog", database.name.removesuffix(".db"), table.name))
-    try:
-        rows = spark.sql(f"DESCRIBE TABLE EXTENDED {name}").collect()
-    except Exception:  # a folder the catalog does not know: read it as it is
-        return table
-    location = next((str(row[1]) for row in rows if str(row[0]) == "Location"), "")
-    folder = Path(location.removeprefix("file:"))
-    return folder if folder.is_relative_to(table) else table
+    root = Path(warehouse.removeprefix("file:"))
+    return [
+        (database.name.removesuffix(".db"), table.name, table)
+        for database in sorted(root.glob("*.db"))
+        for table in sorted(database.iterdir())
+        if (table / "_delta_log").is_dir() or (table.is_dir() and any(table.rglob("*.parquet")))
+    ]

@@ -10,6 +10,8 @@ is the installed package), `local[2]`, with every port and the driver bound to 1
 UI off. Its catalog is an embedded Hive metastore (Derby) and warehouse under `spark_dir`, so
 tables keep their names and files across restarts (the default in-memory catalog forgets the
 names while the files stay, and the next `saveAsTable` fails with LOCATION_ALREADY_EXISTS).
+Delta Lake is loaded as on a workspace (its session extension and catalog, Delta the default table
+format), from jars resolved once into `.lakehouse/spark-packages/` (`delta_jars`).
 
 The JVM is started through `processes.start_child` from a thread that lives as long as the server:
 the kernel sends the parent-death signal when the forking *thread* exits.
@@ -29,6 +31,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from lakehouse_resources.processes import start_child, stop_group
+
+from lakehouse_standins.databricks.delta_jars import DELTA_CONFS, DeltaJarsUnavailable, delta_jars
 
 CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 # For every process that hosts a stand-in (its server, the tests, the benchmarks), set before gRPC
@@ -84,7 +88,7 @@ def _answers(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def server_command(spark_dir: Path, port: int) -> list[str]:
+def server_command(spark_dir: Path, port: int, jars: list[Path]) -> list[str]:
     warehouse = spark_dir / "warehouse"
     metastore = spark_dir / "metastore_db"
     confs = {
@@ -100,7 +104,13 @@ def server_command(spark_dir: Path, port: int) -> list[str]:
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
         # Local data is small: 200 shuffle partitions would make every aggregate slow.
         "spark.sql.shuffle.partitions": "4",
+        # Delta rebuilds a table's state from its log in 50 tasks by default, sized for a cluster: on
+        # two local cores that made every read of a tiny table 10-15 s instead of about 1 s.
+        "spark.databricks.delta.snapshotPartitions": "2",
         "spark.log.level": "WARN",
+        # Delta Lake, as on a workspace: its jars from the local cache, never the network.
+        "spark.jars": ",".join(str(jar) for jar in jars),
+        **DELTA_CONFS,
     }
     command = [str(spark_home() / "bin" / "spark-submit"), "--class", CONNECT_SERVER_CLASS]
     command += ["--master", "local[2]", "--name", "lakehouse-standin-spark"]
@@ -146,8 +156,16 @@ class SparkRuntime:
     """One Spark Connect server on 127.0.0.1, started once (`start()` returns at once) and stopped
     with its owner. `remote()` waits until it answers and returns its `sc://` URL."""
 
-    def __init__(self, spark_dir: Path, *, port: int = 0, java_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        spark_dir: Path,
+        *,
+        port: int = 0,
+        java_env: dict[str, str] | None = None,
+        packages_dir: Path | None = None,
+    ) -> None:
         self.spark_dir = Path(spark_dir).absolute()
+        self.packages_dir = packages_dir
         self.port = port or _free_port()
         self._java_env = java_env
         self._lock = threading.Lock()
@@ -217,10 +235,19 @@ class SparkRuntime:
         # Connect clients inside the JVM's Python workers must not find a server URL of their own.
         env.pop("SPARK_REMOTE", None)
         env.pop("SPARK_CONNECT_MODE_ENABLED", None)
+        spark_submit = spark_home() / "bin" / "spark-submit"
+        try:
+            jars = delta_jars(self.packages_dir, spark_submit=spark_submit, env=env)
+        except DeltaJarsUnavailable as exc:
+            raise SparkUnavailable(str(exc)) from exc
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it; closed when we exit
         try:
             return start_child(
-                server_command(self.spark_dir, self.port), env=env, cwd=self.spark_dir, stdout=log, stderr=log
+                server_command(self.spark_dir, self.port, jars),
+                env=env,
+                cwd=self.spark_dir,
+                stdout=log,
+                stderr=log,
             )
         finally:
             log.close()
