@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
+from databricks.sdk.errors import ResourceDoesNotExist
 from lakehouse_resources.databricks.deployed import pipeline_url
 from lakehouse_standins.databricks import DEFAULT_CLUSTER_ID, DatabricksStandin, RunFault
+from lakehouse_standins.databricks.history import RETENTION_DAYS
 from lakehouse_standins.databricks.store import Store
 from lakehouse_standins.databricks.workspace import Workspace
 from testsupport import NO_SPARK, WORKSPACE_CODE
@@ -105,9 +108,8 @@ def test_runs_jobs_and_pipeline_updates_survive_a_restart_with_their_output_and_
     first = start(tmp_path)
     try:
         client = api(first)
-        submitted = client.do(
-            "POST", "/api/2.2/jobs/runs/submit", body={"run_name": "kept", "tasks": [python_task(failing)]}
-        )
+        kept = {"run_name": "kept", "tasks": [python_task(failing)], "idempotency_token": "kept-token"}
+        submitted = client.do("POST", "/api/2.2/jobs/runs/submit", body=kept)
         run_id = submitted["run_id"]
         job_id = client.do(
             "POST", "/api/2.2/jobs/create", body={"name": "kept", "tasks": [python_task(talking)]}
@@ -159,6 +161,7 @@ def test_runs_jobs_and_pipeline_updates_survive_a_restart_with_their_output_and_
         new_run = client.do(
             "POST", "/api/2.2/jobs/runs/submit", body={"run_name": "new", "tasks": [python_task(failing)]}
         )["run_id"]
+        resubmitted = client.do("POST", "/api/2.2/jobs/runs/submit", body=kept)["run_id"]
         new_job = client.do("POST", "/api/2.2/jobs/create", body={"name": "new", "tasks": []})["job_id"]
         new_event_ids = {
             e["id"] for e in client.do("GET", f"/api/2.0/pipelines/{pipeline_id}/events")["events"]
@@ -189,6 +192,7 @@ def test_runs_jobs_and_pipeline_updates_survive_a_restart_with_their_output_and_
     assert "has no source files in its libraries" in update_page.text
     assert new_run not in (run_id, job_run_id, task_run_id)
     assert new_run > run_id
+    assert resubmitted == run_id, "a retried submit after a restart is the same run"
     assert new_job not in (job_id, dropped)
     assert len(new_event_ids) == len(before["events"])
 
@@ -316,3 +320,38 @@ def test_a_pipeline_update_left_running_comes_back_failed_with_an_error_event(tm
     assert pipeline["state"] == "FAILED"
     errors = [e["message"] for e in events if e["level"] == "ERROR"]
     assert any("stand-in stopped while this update was RUNNING" in message for message in errors), events
+
+
+def test_a_run_that_ended_longer_ago_than_a_workspace_keeps_is_forgotten_with_its_folder(
+    tmp_path: Path,
+) -> None:
+    failing = put_code(tmp_path / "standin", tmp_path / "code", "fails", "raise ValueError('planted')\n")
+    first = start(tmp_path)
+    try:
+        client = api(first)
+        old, recent = (
+            client.do("POST", "/api/2.2/jobs/runs/submit", body={"tasks": [python_task(failing)]})["run_id"]
+            for _ in range(2)
+        )
+        wait(client, old)
+        wait(client, recent)
+    finally:
+        first.stop()
+    store = Store(tmp_path / "standin" / "history.sqlite")
+    [record] = [r for r in store.load("run") if r["run_id"] == old]
+    long_ago = int((time.time() - (RETENTION_DAYS + 1) * 86_400) * 1000)
+    store.put("run", old, {**record, "end_time": long_ago})
+    store.close()
+
+    second = start(tmp_path)
+    try:
+        client = api(second)
+        kept = get_run(client, recent)
+        with pytest.raises(ResourceDoesNotExist, match=f"Run {old} does not exist"):
+            get_run(client, old)
+    finally:
+        second.stop()
+
+    assert kept["state"]["result_state"] == "FAILED"
+    assert not Path(record["folder"]).exists()
+    assert (tmp_path / "standin" / "runs" / str(recent)).exists()

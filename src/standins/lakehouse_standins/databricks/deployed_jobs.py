@@ -64,7 +64,8 @@ class DeployedJobs:
         self._job_ids = store.ids("job", 7001)
         # Run ids far from runs/submit's, so one lookup answers for either kind.
         self._run_ids = store.ids("job_run", 900_001)
-        self._tokens: dict[str, int] = {b["token"]: b["run_id"] for b in store.load("run_now_token")}
+        tokens = store.load("run_now_token")
+        self._tokens: dict[str, int] = {b["token"]: b["run_id"] for b in tokens if b["run_id"] in self.runs}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 

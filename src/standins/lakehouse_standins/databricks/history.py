@@ -3,11 +3,13 @@
 A run that had not ended when its stand-in stopped cannot go on: its task process stopped with the
 stand-in. It comes back TERMINATED and FAILED, saying so, with whatever its task had printed, so a
 client polling it ends instead of waiting for ever. A stand-in that stops cleanly cancels its runs
-with `STOPPING` as their message.
+with `STOPPING` as their message. As on a workspace, an ended run is kept for `RETENTION_DAYS`,
+then forgotten with its folder when the stand-in starts.
 """
 
 from __future__ import annotations
 
+import shutil
 import time
 from dataclasses import asdict, fields
 from pathlib import Path
@@ -29,10 +31,20 @@ _ENDED = ("TERMINATED", "SKIPPED", "INTERNAL_ERROR")
 _RUN_TRANSIENT = {"fault", "pid", "cancel_requested", "stopping", "cancel_reason"}
 _JOB_RUN_TRANSIENT = {"cancel_requested", "cancel_message", "cancel_code", "tasks"}
 _LOG_TAIL = 10_000
+RETENTION_DAYS = 60  # how long a workspace keeps a run's history
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def _expired(store: Store, kind: str, run_id: int, end_time: int, folder: Path) -> bool:
+    """True (and the run forgotten) when the run ended more than RETENTION_DAYS ago."""
+    if not end_time or end_time > _now_ms() - RETENTION_DAYS * 86_400_000:
+        return False
+    store.remove(kind, run_id)
+    shutil.rmtree(folder, ignore_errors=True)
+    return True
 
 
 def _logs(path: Path) -> str:
@@ -49,6 +61,8 @@ def restore_runs(store: Store) -> list[Run]:
     runs = []
     for body in store.load("run"):
         run = Run(**{**body, "folder": Path(body["folder"]), "fault": None})
+        if _expired(store, "run", run.run_id, run.end_time, run.folder):
+            continue
         if run.life_cycle_state not in _ENDED:
             message = STOPPED.format(state=run.life_cycle_state)
             run.life_cycle_state, run.result_state = "TERMINATED", "FAILED"
@@ -83,6 +97,8 @@ def restore_job_runs(store: Store) -> list[JobRun]:
             for t in body["tasks"]
         ]
         run = JobRun(**{**body, "tasks": tasks, "folder": Path(body["folder"])})
+        if _expired(store, "job_run", run.run_id, run.end_time, run.folder):
+            continue
         if not run.end_time:
             _end_stopped(run)
             save_job_run(store, run)

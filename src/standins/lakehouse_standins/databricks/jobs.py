@@ -37,7 +37,8 @@ class Jobs:
         self.runs: dict[int, Run] = {run.run_id: run for run in restore_runs(store)}
         self.scripted_faults: deque[RunFault] = deque()
         self._ids = store.ids("run", 1001)
-        self._tokens: dict[str, int] = {b["token"]: b["run_id"] for b in store.load("submit_token")}
+        tokens = store.load("submit_token")
+        self._tokens: dict[str, int] = {b["token"]: b["run_id"] for b in tokens if b["run_id"] in self.runs}
         self._lock = threading.Lock()
 
     def submit(self, body: dict[str, Any]) -> int:
