@@ -84,3 +84,23 @@ def test_jars_spark_ships_are_left_out_whatever_their_version(tmp_path: Path) ->
         "io.delta_delta-storage-4.4.0.jar",
         "com.fasterxml.jackson.datatype_jackson-datatype-jdk8-2.13.5.jar",
     ]
+
+
+def test_offline_spark_package_resolution_says_why_in_one_line(tmp_path: Path) -> None:
+    """Real spark-submit and Ivy, with Maven Central unreachable (a proxy on a closed port)."""
+    from lakehouse_standins.databricks.spark_runtime import SparkUnavailable, require_delta_jars
+
+    env = dict(os.environ)
+    proxies = [
+        f"-D{scheme}.proxy{key}={value}"
+        for scheme in ("http", "https")
+        for key, value in (("Host", "127.0.0.1"), ("Port", "9"))
+    ]
+    # An empty home: no ~/.m2 or ~/.ivy2 from another project may answer for Maven Central.
+    env["JAVA_TOOL_OPTIONS"] = " ".join([*proxies, f"-Duser.home={tmp_path}"])
+    with pytest.raises(SparkUnavailable) as raised:
+        require_delta_jars(tmp_path / "cache", env)
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "uv run task tools" in message
+    assert "Server access error at url https://repo1.maven.org" in message

@@ -174,21 +174,22 @@ def tools_command(args: object) -> int:
 
 def _delta_jars() -> int:
     """Resolve Delta Lake's Spark jars into `.lakehouse/spark-packages` once; later starts are offline."""
-    from lakehouse_standins.databricks.delta_jars import (
-        DeltaJarsUnavailable,
-        cached_jars,
-        default_cache,
-        delta_jars,
+    from lakehouse_standins.databricks.delta_jars import cached_jars, default_cache
+    from lakehouse_standins.databricks.spark_runtime import (
+        INSTALL_JAVA_HINT,
+        SparkUnavailable,
+        find_java,
+        require_delta_jars,
     )
-    from lakehouse_standins.databricks.spark_runtime import SparkUnavailable, require_java, spark_home
 
     if cached_jars(default_cache()) is None:
-        print("Fetching Delta Lake's Spark jars from Maven Central (once)...")
-        env = {**os.environ, "SPARK_HOME": str(spark_home())}
+        if find_java() is None:  # nothing runs Spark here; a Spark step will say so itself
+            print(f"Delta Lake jars: not fetched, no Java for Spark ({INSTALL_JAVA_HINT})", file=sys.stderr)
+            return 0
+        print("Fetching Delta Lake's Spark jars from Maven Central (once)...", flush=True)
         try:
-            require_java(env)
-            delta_jars(spark_submit=spark_home() / "bin" / "spark-submit", env=env)
-        except (DeltaJarsUnavailable, SparkUnavailable) as exc:
+            require_delta_jars()
+        except SparkUnavailable as exc:
             print(exc, file=sys.stderr)
             return 1
     print(f"Delta Lake jars: {default_cache()}")

@@ -33,7 +33,7 @@ def _pipeline(args: argparse.Namespace) -> int:
     from lakehouse_cli.progress import output_to_log
 
     settings = get_settings()
-    _require_java(settings)
+    _require_spark(settings)
     # A multi-asset that loads its tables together (one transaction) is selected whole.
     selection = (
         dg.AssetSelection.from_string(args.select).required_multi_asset_neighbors() if args.select else None
@@ -73,12 +73,14 @@ def _pipeline(args: argparse.Namespace) -> int:
     return 0 if summary.success else 1
 
 
-def _require_java(settings: LakehouseSettings) -> None:
-    """The Databricks stand-in runs Spark: without Java, say what to install before anything starts."""
+def _require_spark(settings: LakehouseSettings) -> None:
+    """The Databricks stand-in runs Spark with Delta Lake: without Java, or without Delta's jars and
+    no way to fetch them, say what to do before anything starts."""
     if settings.uses_databricks_standin:
-        from lakehouse_standins.databricks.spark_runtime import require_java
+        from lakehouse_standins.databricks.spark_runtime import require_delta_jars, require_java
 
         require_java()
+        require_delta_jars()
 
 
 def _dev(args: argparse.Namespace) -> int:
@@ -87,7 +89,7 @@ def _dev(args: argparse.Namespace) -> int:
     from lakehouse_cli.dbt_cloud import prepare_state, state_ready
 
     settings = get_settings()
-    _require_java(settings)
+    _require_spark(settings)
     if not port_free(settings.dagster_port):
         # Before anything starts: a second `task dev` leaves nothing behind.
         print(

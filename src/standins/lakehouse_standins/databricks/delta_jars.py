@@ -105,5 +105,10 @@ def not_in_spark(jars: list[Path], spark_jars: Path) -> list[Path]:
 
 
 def _last_error(stderr: str) -> str:
-    lines = [line.strip() for line in stderr.splitlines() if "error" in line.lower() or "::" in line]
-    return lines[-1][:300] if lines else ""
+    """Ivy's first access error names the cause (refused, unknown host); else its unresolved line."""
+    lines = [line.strip() for line in stderr.splitlines()]
+    for marker in ("Server access error", "unresolved dependency", "Exception"):
+        found = next((line for line in lines if marker in line), None)
+        if found:
+            return found[:300]
+    return ""

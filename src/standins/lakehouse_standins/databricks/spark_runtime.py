@@ -68,6 +68,16 @@ def require_java(env: dict[str, str] | None = None) -> str:
     return java
 
 
+def require_delta_jars(packages_dir: Path | None = None, env: dict[str, str] | None = None) -> list[Path]:
+    """Delta Lake's jars from the cache, fetched first when missing (SparkUnavailable if they cannot be)."""
+    env = dict(os.environ if env is None else env)
+    env["SPARK_HOME"] = str(spark_home())
+    try:
+        return delta_jars(packages_dir, spark_submit=spark_home() / "bin" / "spark-submit", env=env)
+    except DeltaJarsUnavailable as exc:
+        raise SparkUnavailable(str(exc)) from exc
+
+
 def spark_home() -> Path:
     """The installed pyspark package: it ships bin/spark-submit and the jars (Connect, Hive, Derby)."""
     spec = importlib.util.find_spec("pyspark")  # located, not imported: importing costs 0.25 s
@@ -235,11 +245,7 @@ class SparkRuntime:
         # Connect clients inside the JVM's Python workers must not find a server URL of their own.
         env.pop("SPARK_REMOTE", None)
         env.pop("SPARK_CONNECT_MODE_ENABLED", None)
-        spark_submit = spark_home() / "bin" / "spark-submit"
-        try:
-            jars = delta_jars(self.packages_dir, spark_submit=spark_submit, env=env)
-        except DeltaJarsUnavailable as exc:
-            raise SparkUnavailable(str(exc)) from exc
+        jars = require_delta_jars(self.packages_dir, env)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it; closed when we exit
         try:
             return start_child(
