@@ -36,10 +36,12 @@ def test_tiny_run_writes_results_and_docs(
         "pipes_spark_notebook",
         "dev_load",
         "medallion_2k",
+        "delta_vs_parquet_2k",
         "bundle_deploy",
     ):
         assert results[name]["medians"], name
     assert results["incremental_2k"]["ratios"]["append_1pct_reload"] > 0
+    assert set(results["delta_vs_parquet_2k"]["delta_vs_parquet"]) == {"write", "upsert", "duckdb"}
     assert results["machine"]["cores"] >= 1
     table = docs.read_text()
     assert "| ingest_2k | dagster_asset |" in table

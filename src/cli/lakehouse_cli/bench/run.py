@@ -13,7 +13,7 @@ from lakehouse_cli.bench import defs_load, dev_load, ingest, pipeline, pipes, re
 from lakehouse_cli.bench.data import jaffle_shop_at, scale_label
 from lakehouse_cli.bench.dbt_project import generated_project
 
-ALL = ("ingest", "incremental", "defs", "pipeline", "pipes", "peers", "dev", "medallion", "bundle")
+ALL = ("ingest", "incremental", "defs", "pipeline", "pipes", "peers", "dev", "medallion", "delta", "bundle")
 
 
 def run_benchmarks(
@@ -42,7 +42,7 @@ def run_benchmarks(
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     results: dict[str, Any] = {"machine": report.machine()}
     # `--only defs` (or dev, bundle, ...) runs nothing per scale: no jaffle shop CSVs to generate.
-    data_benchmarks = {"ingest", "incremental", "pipeline", "peers", "medallion"}
+    data_benchmarks = {"ingest", "incremental", "pipeline", "peers", "medallion", "delta"}
     for rows in scales if data_benchmarks & set(only) else []:
         label = scale_label(rows)
         data_dir, counts = jaffle_shop_at(bench, rows)
@@ -62,6 +62,11 @@ def run_benchmarks(
             # A smoke run checks the code: one domain goes through every step of both paths.
             groups = medallion.GROUPS[:1] if tiny else medallion.GROUPS
             results[f"medallion_{label}"] = _say(medallion.run(work, rows, repeat, groups))
+        if "delta" in only:
+            from lakehouse_cli.bench import delta_cost
+
+            result = delta_cost.run(work, rows, repeat, spark_remote)
+            results[f"delta_vs_parquet_{label}"] = _say(result)
     if "defs" in only:
         targets = defs_targets or list(defs_load.TARGETS)
         for count in models if "dbt_core" in targets else []:
@@ -97,6 +102,11 @@ def _say(result: dict[str, Any]) -> dict[str, Any]:
     if "cpu_medians" in result:
         print(
             "  cpu " + ", ".join(f"{name} {s:.3f}s" for name, s in result["cpu_medians"].items()), flush=True
+        )
+    if "delta_vs_parquet" in result:
+        print(
+            "  delta/parquet " + ", ".join(f"{k} {v:.2f}x" for k, v in result["delta_vs_parquet"].items()),
+            flush=True,
         )
     if "vs_stock" in result:
         print("  ours/stock " + ", ".join(f"{k} {v:.2f}x" for k, v in result["vs_stock"].items()), flush=True)

@@ -183,7 +183,7 @@ class WarehouseBridge:
             for database, name, folder in tables:
                 con.execute(f"create schema if not exists {_quote(database)}")
                 con.execute(
-                    f"create or replace view {_quote(database)}.{_quote(name)} as select * from {_reader(folder)}"
+                    f"create or replace view {_quote(database)}.{_quote(name)} as select * from {duckdb_reader(folder)}"
                 )
             con.close()
             # Our own write must not make the next task copy every table again.
@@ -192,7 +192,8 @@ class WarehouseBridge:
         return [f"{database}.{name}" for database, name, _ in tables]
 
 
-def _reader(folder: Path) -> str:
+def duckdb_reader(folder: Path) -> str:
+    """The DuckDB table function that reads a Spark table's folder as its format needs."""
     if (folder / "_delta_log").is_dir():
         return f"delta_scan({_sql_string(str(folder))})"
     # A table someone created `USING parquet` on purpose: its files as they are.
