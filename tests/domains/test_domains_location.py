@@ -67,6 +67,8 @@ def test_assets_carry_group_tags_kinds_and_blocking_checks(clean_env: pytest.Mon
     assert not checks["known_currency"].blocking  # warn
     assert checks["stream_healthy"].blocking
     assert checks["stream_healthy"].asset_key == STREAM
+    # Locally the stream join is a bounded full refresh (its rows do not grow with the wall clock).
+    assert str(graph.get(STREAM).metadata["stream_run"]).startswith("bounded: a full refresh")
 
 
 def test_production_names_the_prod_tables(clean_env: pytest.MonkeyPatch) -> None:
@@ -80,6 +82,7 @@ def test_production_names_the_prod_tables(clean_env: pytest.MonkeyPatch) -> None
     node = graph.get(BASE)
     assert node.metadata["table"] == "finance.erp.base_postings"
     assert node.metadata["databricks_resource"] == "finance_erp_final_core_streaming_full_stack_prod"
+    assert str(graph.get(STREAM).metadata["stream_run"]).startswith("unbounded: appends until cancelled")
 
 
 def test_stream_problem_decision() -> None:

@@ -73,7 +73,9 @@ def test_the_stream_join_alerts_and_fails_its_blocking_check(
     assert metadata["micro_batches"] >= 2
     assert metadata["alerts"] >= 2
     assert metadata["max_trigger_execution_ms"] > 1
-    assert isinstance(metadata["dagster/row_count"], int)
+    # A bounded run over a known input: 2 batches of 250 impressions and 125 clicks, 125 joined each.
+    assert metadata["stream_run"] == "bounded: 2 micro-batches of a fixed input, the table replaced"
+    assert (metadata["dagster/row_count"], metadata["input_rows"]) == (250, 750)
     assert str(metadata["databricks_run_url"]).startswith(standin.url)
     (check,) = result.get_asset_check_evaluations()
     assert (check.check_name, check.passed) == ("stream_healthy", False)

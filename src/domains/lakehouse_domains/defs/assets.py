@@ -42,6 +42,17 @@ def _dataset_spec(spec: LoadedSpec, specs: SpecSet, dataset: Dataset, target: Bu
     )
 
 
+def stream_run(target: BundleTarget) -> str:
+    """What a run of a streaming job does to its table on this target (the job's two modes)."""
+    batches = int(target.variables.get("stream_max_batches", "0") or 0)
+    if batches:
+        return (
+            f"bounded: a full refresh over a fixed input ({batches} micro-batches of rate-micro-batch);"
+            " each run replaces the table with the same rows"
+        )
+    return "unbounded: appends until cancelled; a restart resumes from its checkpoint"
+
+
 def _check(key: dg.AssetKey, expectation: Expectation) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
         expectation.name,
@@ -69,6 +80,7 @@ def spec_assets(spec: LoadedSpec, specs: SpecSet, target: BundleTarget) -> dg.As
         ]
     if isinstance(spec.spec, JobSpec) and spec.spec.stream_monitor:
         monitor = spec.spec.stream_monitor
+        asset_specs[0] = asset_specs[0].merge_attributes(metadata={"stream_run": stream_run(target)})
         checks.append(
             dg.AssetCheckSpec(
                 STREAM_HEALTHY,
