@@ -37,6 +37,11 @@ class DatabricksRunError(DagsterPipesExecutionError):
 
 def unreachable_error(client: WorkspaceClient, what: str, exc: BaseException) -> DatabricksRunError:
     config = client.config
+    if hint := getattr(client, "unreachable_hint", None):  # the local stand-in, not a workspace
+        return DatabricksRunError(
+            f"The Databricks stand-in at {config.host} stopped answering ({what}; "
+            f"{config.retry_timeout_seconds} s of retries): {hint}. ({type(exc).__name__}: {exc})"
+        )
     return DatabricksRunError(
         f"Cannot reach the Databricks workspace at {config.host} ({what}) after"
         f" {config.retry_timeout_seconds} s of retries: {exc}. Check DATABRICKS_HOST and the network."
