@@ -213,3 +213,16 @@ def test_every_ingestion_asset_says_how_to_run_the_platform_from_the_ui(
         description = graph.get(key).description or ""
         assert "materialize the ingestion assets" in description, key
         assert "automation sensors" in description, key
+
+
+def test_source_files_show_no_path_of_the_machine_that_loaded_them(local_settings: LakehouseSettings) -> None:
+    from lakehouse_ingestion.defs.jaffle_shop_files.assets import readable_path
+    from lakehouse_resources.settings import get_settings
+
+    # The tests' copy of the CSVs lies outside the checkout: the file's name alone.
+    graph = build_ingestion_defs(local_settings).resolve_asset_graph()
+    shown = {str(graph.get(key).metadata["source_file"]) for key in JAFFLE_SHOP_RAW}
+    assert shown == {"raw_customers.csv", "raw_orders.csv", "raw_payments.csv"}
+    # The checkout's own data folder: relative to the checkout, the same on every machine.
+    root = get_settings().root
+    assert readable_path(root / "data" / "raw_orders.csv", root) == "data/raw_orders.csv"

@@ -44,6 +44,15 @@ def stream_description(path: Path, config: Mapping[str, Any]) -> str:
     )
 
 
+def readable_path(path: Path, root: Path) -> str:
+    """The file as a user of any machine reads it: relative to the checkout, else its name alone
+    (an absolute path names the machine that loaded the definitions, not the file)."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
 def build_duckdb_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
     replication = load_replication(settings.data_dir)
     streams = {
@@ -58,7 +67,7 @@ def build_duckdb_files(settings: LakehouseSettings) -> dg.AssetsDefinition:
             description=stream_description(path, config),
             metadata={
                 "dagster/table_name": table_name(settings, *config["object"].split(".")),
-                "source_file": str(path),
+                "source_file": readable_path(path, settings.root),
             },
         )
         for key, (path, config) in streams.items()
