@@ -86,6 +86,7 @@ def test_jars_spark_ships_are_left_out_whatever_their_version(tmp_path: Path) ->
     ]
 
 
+@pytest.mark.spark  # runs spark-submit (a JVM): not in the inner loop
 def test_offline_spark_package_resolution_says_why_in_one_line(tmp_path: Path) -> None:
     """Real spark-submit and Ivy, with Maven Central unreachable (a proxy on a closed port)."""
     from lakehouse_standins.databricks.spark_runtime import SparkUnavailable, require_delta_jars
