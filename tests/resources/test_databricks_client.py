@@ -202,6 +202,16 @@ def wait_for_running_child(standin: DatabricksStandin) -> int:
     raise AssertionError("no run reached RUNNING")
 
 
+def ended_run(standin: DatabricksStandin):
+    """The only run once it has ended. The client stops waiting at TERMINATING; the stand-in, like a
+    workspace, says CANCELED only once the task has stopped, which can come a moment later."""
+    [run] = standin.runs
+    deadline = time.monotonic() + 60  # a hang guard, not a timing assertion
+    while run.life_cycle_state != "TERMINATED" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return run
+
+
 def assert_process_group_gone(pgid: int) -> None:
     with pytest.raises(ProcessLookupError):
         os.killpg(pgid, 0)
@@ -237,7 +247,7 @@ def test_terminating_the_dagster_run_cancels_databricks_and_fails_the_step(stand
     )
     assert not result.success, "an interrupted step must not report success"
     assert standin.recorder.matching("POST", "/api/2.*/jobs/runs/cancel")
-    [run] = standin.runs
+    run = ended_run(standin)
     assert run.result_state == "CANCELED"
     assert_process_group_gone(pids[0])
 
@@ -253,7 +263,7 @@ def test_a_run_longer_than_its_timeout_is_cancelled_and_fails(standin) -> None:
     assert not result.success
     assert "did not finish within 6 s" in step_error(result)
     assert standin.recorder.matching("POST", "/api/2.*/jobs/runs/cancel")
-    [run] = standin.runs
+    run = ended_run(standin)
     assert run.result_state == "CANCELED"
     assert run.pid is not None
     assert_process_group_gone(run.pid)
