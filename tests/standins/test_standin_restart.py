@@ -77,6 +77,18 @@ def wait(client: Any, run_id: int, states: tuple[str, ...] = _ENDED) -> dict[str
     raise AssertionError(f"run {run_id} never reached {states}")
 
 
+def running_one_time_and_job_run(client: Any, path: str) -> tuple[int, int]:
+    """A one-time run and a job's run of the file at `path`, both RUNNING: (run id, job run id)."""
+    run_id = client.do("POST", "/api/2.2/jobs/runs/submit", body={"tasks": [python_task(path)]})["run_id"]
+    job_id = client.do("POST", "/api/2.2/jobs/create", body={"name": "j", "tasks": [python_task(path)]})[
+        "job_id"
+    ]
+    job_run_id = client.do("POST", "/api/2.2/jobs/run-now", body={"job_id": job_id})["run_id"]
+    wait(client, run_id, ("RUNNING",))
+    wait(client, job_run_id, ("RUNNING",))
+    return run_id, job_run_id
+
+
 def wait_update(client: Any, pipeline_id: str, update_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -204,15 +216,7 @@ def test_a_clean_stop_cancels_running_runs_saying_the_standin_stopped(tmp_path: 
     try:
         client = api(first)
         first.script_run(RunFault.HANG)
-        run_id = client.do("POST", "/api/2.2/jobs/runs/submit", body={"tasks": [python_task(sleeper)]})[
-            "run_id"
-        ]
-        job_id = client.do(
-            "POST", "/api/2.2/jobs/create", body={"name": "j", "tasks": [python_task(sleeper)]}
-        )["job_id"]
-        job_run_id = client.do("POST", "/api/2.2/jobs/run-now", body={"job_id": job_id})["run_id"]
-        wait(client, run_id, ("RUNNING",))
-        wait(client, job_run_id, ("RUNNING",))
+        run_id, job_run_id = running_one_time_and_job_run(client, sleeper)
     finally:
         first.stop()
     second = start(tmp_path)
@@ -248,15 +252,7 @@ def test_runs_left_running_by_a_killed_standin_come_back_terminated_saying_so(tm
         assert url.startswith("http://127.0.0.1:"), url
         config = Config(host=url, token="the-token", retry_timeout_seconds=10)
         client: Any = WorkspaceClient(config=config).api_client
-        run_id = client.do("POST", "/api/2.2/jobs/runs/submit", body={"tasks": [python_task(sleeper)]})[
-            "run_id"
-        ]
-        job_id = client.do(
-            "POST", "/api/2.2/jobs/create", body={"name": "j", "tasks": [python_task(sleeper)]}
-        )["job_id"]
-        job_run_id = client.do("POST", "/api/2.2/jobs/run-now", body={"job_id": job_id})["run_id"]
-        wait(client, run_id, ("RUNNING",))
-        wait(client, job_run_id, ("RUNNING",))
+        run_id, job_run_id = running_one_time_and_job_run(client, sleeper)
         logs = [*state.glob("runs/*/task-0-stdout.log"), *state.glob("runs/job-*/*/t/stdout.log")]
         deadline = time.monotonic() + 60
         while not all("sleeping" in log.read_text() for log in logs) or len(logs) < 2:
