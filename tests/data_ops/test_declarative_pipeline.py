@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from data_ops.log import parse_events
-from lakehouse_domains.medallion.feeds import generate
+from lakehouse_cli.bench.medallion_feeds import generate
 from medallion_conf import spec_datasets
 from pipeline_files import BUNDLE_SRC
 

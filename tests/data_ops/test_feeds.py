@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lakehouse_domains.medallion.feeds import generate
+from lakehouse_cli.bench.medallion_feeds import generate
 from testsupport import REPO
 
 FIXTURES = REPO / "databricks" / "fixtures"
@@ -22,7 +22,7 @@ def test_same_seed_same_bytes_and_the_fixtures_are_the_default_output(tmp_path: 
         name: data for name, data in _files(FIXTURES).items() if name.startswith(("member/", "claims/"))
     }
     assert committed == _files(tmp_path / "a"), (
-        "regenerate: python -m lakehouse_domains.medallion.feeds databricks/fixtures --fixtures"
+        "regenerate: python -m lakehouse_cli.bench.medallion_feeds databricks/fixtures --fixtures"
     )
     assert feeds.source_rows == sum(data.count(b"\n") for data in committed.values()) - 2  # two CSV headers
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from data_ops.errors import ExpectationFailed
 from data_ops.log import parse_events
-from lakehouse_domains.medallion.feeds import generate
+from lakehouse_cli.bench.medallion_feeds import generate
 from medallion_conf import DOMAINS, configure, job_args, rules, set_landing
 from pipeline_files import load_job, run_file
 

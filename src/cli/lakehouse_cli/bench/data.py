@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lakehouse_resources.seed_data import write_jaffle_shop
+from lakehouse_cli.bench.seed_data import write_jaffle_shop
 
 # The generator draws 1.14 payments per order on average (86% one, 14% two).
 PAYMENTS_PER_ORDER = 1.14

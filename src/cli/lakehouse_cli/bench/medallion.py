@@ -54,14 +54,14 @@ def run(work: Path, rows: int, repeat: int, groups: tuple[str, ...] = GROUPS) ->
     """Both paths over the domains in `groups` (all of them unless a smoke run asks for fewer)."""
     import dagster as dg
     from lakehouse_domains.defs.build import build_domains_defs
-    from lakehouse_domains.medallion import direct
-    from lakehouse_domains.medallion.feeds import generate
     from lakehouse_resources.databricks import databricks_client_from_settings
     from lakehouse_resources.settings import get_settings
     from lakehouse_standins.databricks.sample import write_sample_warehouse
     from lakehouse_standins.databricks.spark_runtime import SparkRuntime
     from lakehouse_standins.local import databricks_standin
 
+    from lakehouse_cli.bench import medallion_direct as direct
+    from lakehouse_cli.bench.medallion_feeds import generate
     from lakehouse_cli.bundle import deploy_bundle
 
     base = get_settings()

@@ -134,7 +134,7 @@ def write_fact_virtual(path: Path, rows: int = 3000, players: int = 400, seed: i
     return rows
 
 
-if __name__ == "__main__":  # regenerate the committed seed files: python -m lakehouse_resources.seed_data
+if __name__ == "__main__":  # regenerate the committed seed files: python -m lakehouse_cli.bench.seed_data
     from lakehouse_resources.paths import repo_root
 
     data = repo_root() / "data"

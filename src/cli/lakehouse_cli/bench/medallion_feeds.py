@@ -254,7 +254,9 @@ def generate(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lakehouse_domains.medallion.feeds", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m lakehouse_cli.bench.medallion_feeds", description=__doc__
+    )
     parser.add_argument("root", type=Path, help="a Volumes root (<root>/<domain>/<source>/landing/<feed>)")
     parser.add_argument("--rows", type=int, default=DEFAULT_ROWS, help="source rows over both feeds")
     parser.add_argument("--seed", type=int, default=3)

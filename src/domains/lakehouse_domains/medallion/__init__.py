@@ -1,1 +1,0 @@
-"""The medallion domains' local side: source feeds for the landing Volumes."""
