@@ -183,8 +183,7 @@ def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
         # CLI leaves a status that is given alone), so only prod runs continuously. A stream that
         # fails is retried (and an empty `continuous` would be dropped as unset).
         settings["continuous"] = {"task_retry_mode": "ON_FAILURE"}
-    if body.schedule:
-        settings["schedule"] = {"quartz_cron_expression": body.schedule, "timezone_id": "UTC"}
+    # Never a `schedule` (the spec refuses one): Dagster is the one scheduler of the bundle's work.
     return Job.from_dict(settings)  # type: ignore[arg-type]
 
 

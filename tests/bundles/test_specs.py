@@ -173,8 +173,16 @@ def test_a_rule_between_fields_is_checked_beside_a_schema_error(bundle: Path) ->
     )
     assert problems(bundle) == [
         f"{JOB}: layer 'platinum' is not one of raw, base, staging, final, bronze, silver, gold",
-        f"{JOB}: continuous, schedule: a job is either continuous or scheduled, not both",
+        f"{JOB}: schedule: the bundle deploys no schedule, Dagster schedules its work (automation"
+        " conditions and sensors, docs/operations.md); remove it",
     ]
+
+
+def test_a_schedule_is_refused_naming_the_file(bundle: Path) -> None:
+    # Dagster is the bundle's one scheduler (docs/operations.md): a Databricks schedule would run twice.
+    write(bundle, JOB, VALID_JOB.format(layer="final") + "schedule: '0 0 * * * ?'\n")
+    [problem] = problems(bundle)
+    assert problem.startswith(f"{JOB}: schedule: the bundle deploys no schedule, Dagster schedules its work")
 
 
 def test_a_spec_with_a_schema_error_still_declares_its_tables(bundle: Path) -> None:

@@ -96,3 +96,13 @@ def test_dagster_finds_a_development_copy_under_the_developer_s_prefix(tmp_path)
         assert job["name"] == workspace_name(
             client, bundle.target("dev"), "member_enrollment_gold_eligible_members_dev"
         )
+
+
+@pytest.mark.parametrize("target", ["local", *WORKSPACE_TARGETS])
+def test_dagster_is_the_one_scheduler_the_bundle_deploys_no_schedule_or_trigger(target: str) -> None:
+    # docs/operations.md: Dagster runs the bundle's work; only continuous work runs on Databricks.
+    resources = built(target)
+    for name, job in resources["jobs"].items():
+        assert not {"schedule", "trigger"} & set(job), f"{target}: job {name} has its own schedule or trigger"
+    continuous = {name for name, job in resources["jobs"].items() if "continuous" in job}
+    assert continuous == {"template_domain_template_source_staging_low_latency_stream_join_simple"}

@@ -107,15 +107,16 @@ class Task(_Strict):
 
 
 class JobSpec(_Strict):
-    """Task keys once each, depending on keys the job has; continuous, or scheduled, or neither; a
-    continuous job one run at a time (`_rules`)."""
+    """Task keys once each, depending on keys the job has; never a schedule (Dagster schedules the
+    bundle's work, docs/operations.md); a continuous job one run at a time (`_rules`)."""
 
     layer: LayerName
     description: str | None = None
     tasks: list[Task] = Field(min_length=1)
     compute: Compute = Compute()
     continuous: bool = False
-    schedule: str | None = Field(None, description="Quartz cron expression (UTC)")
+    # Known only to be refused with the reason (`_rules`): Dagster is the bundle's one scheduler.
+    schedule: str | None = Field(None, description="Not allowed: Dagster schedules the bundle's work")
     max_concurrent_runs: int = Field(1, ge=1)
     timeout_seconds: int | None = Field(None, gt=0)
     tags: dict[str, str] = {}
@@ -321,8 +322,11 @@ def _rules(valid: dict[str, Any], tasks: list[_Part], datasets: list[_Part]) -> 
         if unknown:
             label = task.valid.get("key", f"#{task.index}")
             yield f"tasks[{task.index}].depends_on: task {label} depends on unknown tasks {', '.join(unknown)}"
-    if valid.get("continuous") is True and valid.get("schedule"):
-        yield "continuous, schedule: a job is either continuous or scheduled, not both"
+    if valid.get("schedule"):
+        yield (
+            "schedule: the bundle deploys no schedule, Dagster schedules its work (automation"
+            " conditions and sensors, docs/operations.md); remove it"
+        )
     runs = valid.get("max_concurrent_runs", 1)
     if valid.get("continuous") is True and runs > 1:
         yield (
