@@ -41,6 +41,9 @@ def test_tiny_run_writes_results_and_docs(
     ):
         assert results[name]["medians"], name
     assert results["incremental_2k"]["ratios"]["append_1pct_reload"] > 0
+    # The peers' gold equals the domains' (a mismatch raises before results are written).
+    assert results["medallion_2k"]["gold"]["eligible_members"]["rows"] > 0
+    assert results["medallion_2k"]["vs_spark_job"]["spark_job"] == 1.0
     assert set(results["delta_vs_parquet_2k"]["delta_vs_parquet"]) == {"write", "upsert", "duckdb"}
     assert results["machine"]["cores"] >= 1
     table = docs.read_text()

@@ -1,6 +1,6 @@
 """The benchmark table: the whole platform's row is derived from the two paths at one scale."""
 
-from lakehouse_cli.bench.report import against_stock, render, whole_platform
+from lakehouse_cli.bench.report import against_spark_job, against_stock, render, whole_platform
 from lakehouse_cli.bench.timing import summarize
 
 
@@ -43,3 +43,21 @@ def test_our_dbt_core_load_is_reported_against_stock_dbt_assets() -> None:
     table = render({**results, "machine": _machine()})
     assert "| defs_dbt_core_5000_models_vs_stock | load | 4.000 | stock_dbt_assets | 0.80x | 2 |" in table
     assert "| defs_dbt_core_5000_models | stock_dbt_assets | 5.000 | imports | 5.00x | 2 |" in table
+
+
+def test_the_medallion_cases_are_reported_against_the_hand_written_spark_job() -> None:
+    run = summarize({"direct": [300.0], "dagster": [330.0], "spark_job": [150.0], "duckdb": [30.0]}, "direct")
+    results = {"medallion_1M": run, "pipeline_1M": summarize({"direct": [1.0], "dagster": [1.0]}, "direct")}
+
+    derived = against_spark_job(results)
+
+    assert list(derived) == ["medallion_1M_vs_spark_job"]
+    assert derived["medallion_1M_vs_spark_job"]["ratios"] == {
+        "direct": 2.0,
+        "dagster": 2.2,
+        "spark_job": 1.0,
+        "duckdb": 0.2,
+    }
+    table = render({**results, "machine": _machine()})
+    assert "| medallion_1M_vs_spark_job | dagster | 330.000 | spark_job | 2.20x | 1 |" in table
+    assert "| medallion_1M | spark_job | 150.000 | direct | 0.50x | 1 |" in table

@@ -1,11 +1,17 @@
-"""Member and claims from generated feeds to gold: through Dagster and the stand-in vs directly on Spark.
+"""Member and claims from generated feeds to gold: through Dagster and the stand-in vs directly on Spark,
+against one hand-written Spark job and DuckDB.
 
-Both paths run the same bundle code on one Spark Connect server over the same landed feeds:
+The domains' two paths run the same bundle code on one Spark Connect server over the same landed feeds:
 - `direct`: each layer's pipeline with `spark-pipelines run`, each gold job as a Python process;
 - `dagster`: the bundle deployed to the stand-in, the `member` and `claims` assets materialized
   in-process (pipeline updates and job runs through the stand-in's APIs, Pipes, checks).
-Figures: wall seconds per path, source rows per second, and the peak resident size of the Spark
-JVM (sampled) and of the largest child process (the pipeline clients, the gold jobs).
+The peers compute the same gold tables from the same files (`medallion_peers.py`):
+- `spark_job`: one hand-written PySpark script on the same server (`medallion_spark_job.py`);
+- `duckdb`: SQL over the feed files in DuckDB, for reference.
+After the rounds each peer's gold tables must equal the domains' (row count and checksum), or the
+benchmark fails naming the table. Figures: wall seconds per case, source rows per second, each case
+against the Spark job (`vs_spark_job`), and the peak resident size of the Spark JVM (sampled) and
+of the largest child process (the pipeline clients, the gold jobs).
 """
 
 from __future__ import annotations
@@ -16,9 +22,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lakehouse_cli.bench.timing import summarize, timed
+from lakehouse_cli.bench.timing import median, summarize, timed
 
 GROUPS = ("member", "claims")
+CASES = ("direct", "dagster", "spark_job", "duckdb")
 
 
 def _rss_mb(pid: int) -> float:
@@ -61,7 +68,8 @@ def run(work: Path, rows: int, repeat: int, groups: tuple[str, ...] = GROUPS) ->
     from lakehouse_standins.local import databricks_standin
 
     from lakehouse_cli.bench import medallion_direct as direct
-    from lakehouse_cli.bench.medallion_feeds import generate
+    from lakehouse_cli.bench import medallion_peers as peers
+    from lakehouse_cli.bench.medallion_feeds import CLAIMS_FEED, MEMBER_FEED, feed_folder, generate
     from lakehouse_cli.bundle import deploy_bundle
 
     base = get_settings()
@@ -72,8 +80,8 @@ def run(work: Path, rows: int, repeat: int, groups: tuple[str, ...] = GROUPS) ->
     )
     state.mkdir(parents=True, exist_ok=True)
     write_sample_warehouse(settings.duckdb_path)
-    times: dict[str, list[float]] = {"direct": [], "dagster": []}
-    peaks: dict[str, float] = {"direct": 0.0, "dagster": 0.0}
+    times: dict[str, list[float]] = {name: [] for name in CASES}
+    peaks: dict[str, float] = dict.fromkeys(CASES, 0.0)
     with SparkRuntime(state / "spark") as spark_runtime:
         remote = spark_runtime.remote()
         with databricks_standin(settings, settings.databricks_standin_port, remote) as standin:
@@ -90,18 +98,39 @@ def run(work: Path, rows: int, repeat: int, groups: tuple[str, ...] = GROUPS) ->
                 if not result.success:
                     raise RuntimeError("the medallion materialization failed; see the Dagster events above")
 
-            cases = {
-                "direct": lambda: direct.run_layers(
+            member_landing = feed_folder(standin.volumes_root, MEMBER_FEED)
+            claims_landing = feed_folder(standin.volumes_root, CLAIMS_FEED)
+
+            def duckdb_peer() -> None:
+                import duckdb
+
+                with duckdb.connect(str(state / "peer.duckdb")) as con:
+                    peers.duckdb_gold(con, member_landing, claims_landing, groups)
+
+            layers: dict[str, list[float]] = {}
+
+            def direct_run() -> None:
+                run = direct.run_layers(
                     bundle, standin.volumes_root, remote, state / "direct", domains=groups
-                ),
+                )
+                for step, seconds in run.seconds.items():  # where the direct path's time goes
+                    layers.setdefault(step, []).append(seconds)
+
+            cases = {
+                "direct": direct_run,
                 "dagster": orchestrated,
+                "spark_job": lambda: peers.spark_job(remote, member_landing, claims_landing, groups),
+                "duckdb": duckdb_peer,
             }
             for round_ in range(repeat):
-                order = list(cases) if round_ % 2 == 0 else list(reversed(cases))
+                shift = round_ % len(cases)  # rotating, so no case always runs first (cold) or last
+                order = list(cases)[shift:] + list(cases)[:shift]
                 for name in order:
                     seconds, peak = peak_while(spark_runtime.pid, cases[name])
+                    print(f"  medallion {name}: {seconds:.1f} s", flush=True)
                     times[name].append(seconds)
                     peaks[name] = max(peaks[name], peak)
+            gold = _check_gold(remote, state / "peer.duckdb", groups)
     children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result = summarize(
         times,
@@ -109,9 +138,38 @@ def run(work: Path, rows: int, repeat: int, groups: tuple[str, ...] = GROUPS) ->
         source_rows=feeds.source_rows,
         spark_peak_rss_mb=peaks,
         child_peak_rss_mb=round(children_peak, 1),
+        gold=gold,
+        direct_steps={step: median(values) for step, values in layers.items()},
     )
-    result["rows_per_second"] = {name: feeds.source_rows / value for name, value in result["medians"].items()}  # type: ignore[union-attr]
+    medians: dict[str, float] = result["medians"]  # type: ignore[assignment]
+    result["rows_per_second"] = {name: feeds.source_rows / value for name, value in medians.items()}
+    result["vs_spark_job"] = {name: value / medians["spark_job"] for name, value in medians.items()}
     return result
+
+
+def _check_gold(remote: str, duckdb_file: Path, groups: tuple[str, ...]) -> dict[str, Any]:
+    """Each peer's gold tables against the domains': `GoldMismatch` on any difference."""
+    import duckdb
+    from pyspark.sql import SparkSession
+
+    from lakehouse_cli.bench import medallion_peers as peers
+
+    figures: dict[str, Any] = {}
+    spark = SparkSession.builder.remote(remote).create()
+    try:
+        with duckdb.connect(str(duckdb_file), read_only=True) as con:
+            for domain in groups:
+                table = peers.GOLD[domain][0]
+                expected = peers.fingerprint_spark(spark, peers.DOMAIN_GOLD[domain], domain)
+                on_spark = peers.fingerprint_spark(spark, f"{peers.PEER_DATABASE}.{table}", domain)
+                on_duckdb = peers.fingerprint_duckdb(con, table, domain)
+                peers.check_same(expected, on_spark, f"the hand-written Spark job's {table}")
+                peers.check_same(expected, on_duckdb, f"DuckDB's {table}")
+                figures[table] = {"rows": expected.rows, "checksum": str(expected.checksum)}
+                print(f"  medallion gold {table}: {expected.rows} rows, the same in both peers", flush=True)
+    finally:
+        spark.stop()
+    return figures
 
 
 def _free_port() -> int:

@@ -102,9 +102,30 @@ def against_stock(results: dict[str, Any]) -> dict[str, Any]:
     return derived
 
 
+SPARK_JOB = "spark_job"
+
+
+def against_spark_job(results: dict[str, Any]) -> dict[str, Any]:
+    """`medallion_<scale>_vs_spark_job`: every case of a medallion run (the domains direct and through
+    Dagster, DuckDB) against the hand-written Spark job's median of the same run."""
+    derived: dict[str, Any] = {}
+    for name, run in results.items():
+        if not isinstance(run, dict) or SPARK_JOB not in run.get("medians", {}):
+            continue
+        medians = run["medians"]
+        derived[f"{name}_vs_spark_job"] = {
+            "runs": len(run["times"][SPARK_JOB]),
+            "baseline": SPARK_JOB,
+            "medians": medians,
+            "ratios": {case: value / medians[SPARK_JOB] for case, value in medians.items()},
+        }
+    return derived
+
+
 def _rows(results: dict[str, Any]) -> list[str]:
     rows = []
-    for run_name, run in sorted({**results, **whole_platform(results), **against_stock(results)}.items()):
+    derived = {**whole_platform(results), **against_stock(results), **against_spark_job(results)}
+    for run_name, run in sorted({**results, **derived}.items()):
         if not isinstance(run, dict) or "medians" not in run:
             continue
         base = run.get("baseline")

@@ -108,6 +108,11 @@ def _say(result: dict[str, Any]) -> dict[str, Any]:
             "  delta/parquet " + ", ".join(f"{k} {v:.2f}x" for k, v in result["delta_vs_parquet"].items()),
             flush=True,
         )
+    if "vs_spark_job" in result:
+        print(
+            "  vs spark_job " + ", ".join(f"{k} {v:.2f}x" for k, v in result["vs_spark_job"].items()),
+            flush=True,
+        )
     if "vs_stock" in result:
         print("  ours/stock " + ", ".join(f"{k} {v:.2f}x" for k, v in result["vs_stock"].items()), flush=True)
     return result
