@@ -1,4 +1,4 @@
-"""The three locations built once, from the real builders with local settings, for every test here."""
+"""The four locations built once, from the real builders with local settings, for every test here."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import shutil
 import pytest
 from automation_support import Lakehouse
 from lakehouse_cli.dbt_cloud import prepare_state
+from lakehouse_domains.defs.build import build_domains_defs
 from lakehouse_downstream.defs.build import build_downstream_defs
 from lakehouse_ingestion.defs.build import build_ingestion_defs
 from lakehouse_resources.settings import get_settings
@@ -39,5 +40,6 @@ def lakehouse(tmp_path_factory: pytest.TempPathFactory) -> Lakehouse:
             "ingestion": build_ingestion_defs(settings),
             "transformation": build_transformation_defs(settings),
             "downstream": build_downstream_defs(settings),
+            "domains": build_domains_defs(settings),
         }
     return Lakehouse(locations)

@@ -2,55 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 import dagster as dg
 import pytest
-from automation_support import Lakehouse
+from automation_support import Lakehouse, Ticks
 from lakehouse_resources.asset_keys import JAFFLE_SHOP_RAW, RAW_FACT_VIRTUAL, STG_FACT_VIRTUAL
 
 FCT_DAILY_SPEND = dg.AssetKey(["kaizen_wars", "fct_kaizen_wars__daily_player_spend"])
 FACT_VIRTUAL_COUNT = dg.AssetKey(["analytics", "fact_virtual_count"])
 FACT_VIRTUAL_REVENUE = dg.AssetKey(["analytics", "analytics_kaizen_wars_gold_fact_virtual_revenue"])
-
-
-class Ticks:
-    """An ephemeral instance and the cursor carried from one evaluation to the next."""
-
-    def __init__(self, defs: dg.Definitions) -> None:
-        self.defs = defs
-        self.instance = dg.DagsterInstance.ephemeral()
-        self.cursor = None
-
-    def tick(self) -> set[str]:
-        result = dg.evaluate_automation_conditions(defs=self.defs, instance=self.instance, cursor=self.cursor)
-        self.cursor = result.cursor
-        return {
-            key.to_user_string()
-            for key in self.defs.resolve_asset_graph().materializable_asset_keys
-            if result.get_num_requested(key)
-        }
-
-    def materialized(self, *keys: dg.AssetKey) -> None:
-        for key in keys:
-            self.instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=key))
-
-    def checked(self, key: dg.AssetKey, failing: Collection[str] = ()) -> None:
-        """Report every check of `key` on its latest materialization; those in `failing` fail."""
-        for check in self.defs.resolve_asset_graph().get_check_keys_for_assets({key}):
-            self.instance.report_runless_asset_event(
-                dg.AssetCheckEvaluation(
-                    asset_key=key, check_name=check.name, passed=check.name not in failing
-                )
-            )
-
-    def check_names(self, key: dg.AssetKey, *, blocking: bool) -> list[str]:
-        graph = self.defs.resolve_asset_graph()
-        return sorted(
-            check.name
-            for check in graph.get_check_keys_for_assets({key})
-            if graph.get_check_spec(check).blocking is blocking
-        )
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from lakehouse_resources.asset_keys import RAW_FACT_VIRTUAL
 from lakehouse_resources.automation import DEFAULT_FRESHNESS, apply_lakehouse_policy
 from lakehouse_resources.settings import get_settings
 
-LOCATIONS = ("ingestion", "transformation", "downstream")
+LOCATIONS = ("ingestion", "transformation", "downstream", "domains")
 
 
 def freshness(lakehouse: Lakehouse) -> dict[str, dg.FreshnessPolicy | None]:
@@ -139,6 +139,7 @@ def test_automation_sensors_are_split_by_kind(lakehouse: Lakehouse) -> None:
         "transformation_dbt_automation",
         "downstream_databricks_automation",
         "downstream_automation",
+        "domains_databricks_automation",
     }
 
 

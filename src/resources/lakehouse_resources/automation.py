@@ -1,19 +1,22 @@
 """The lakehouse's automation and freshness policy, applied to every code location in one call.
 
-Each location's builder returns `apply_lakehouse_policy(defs, location=..., settings=...)`, which
+Every asset sets its own automation condition where it is defined, with the builders here
+(`eager_condition`, `any_deps_updated_condition`, `manual_condition`): the dbt translators, the
+ingestion and downstream assets, the notebook component's `automation:` field, the domains' specs.
+Each location's builder then returns `apply_lakehouse_policy(defs, location=..., settings=...)`, which
 
-- gives every asset downstream of ingestion (any asset with an upstream dependency) a condition
-  that runs it after its dependencies update, never while it or a dependency is in progress, and
-  never while a blocking (error-severity) check on a dependency is failing;
+- checks, and never rewrites, the conditions: an asset with an upstream dependency and no condition
+  fails the location's load with a `PolicyError` naming it (nothing would ever run it);
 - gives every materializable asset a freshness policy: the seed's where it names one and its
   schedule runs, the asset's own where it declares one, the default otherwise;
 - gives every asset owners and code references (`lakehouse_resources.specs`);
 - adds automation condition sensors (one per kind, on by default) for the assets that have a
   condition, and the location's run-failure sensor.
 
-Assets without upstream dependencies are the ingestion roots; schedules or a user run them
-(`lakehouse_ingestion.defs.schedules`), so they carry no condition and their location gets no
-automation sensor: materializing them in the UI is what sets the rest of the platform going.
+Assets without upstream dependencies are roots: a schedule, a sensor or an observation starts them
+(the ingestion schedules, `lakehouse_ingestion.defs.schedules`; the domains' landing-file sensor,
+which reports each landing Volume as an external asset; the continuous stream job's state sensor).
+Materializing the ingestion roots in the UI is what sets the rest of the platform going.
 """
 
 from __future__ import annotations
@@ -40,7 +43,6 @@ AC = dg.AutomationCondition
 EAGER_LABEL = "lakehouse_eager"
 ANY_DEPS_UPDATED_LABEL = "lakehouse_any_deps_updated"
 MANUAL_LABEL = "manual"
-_POLICY_LABELS = frozenset({EAGER_LABEL, ANY_DEPS_UPDATED_LABEL, MANUAL_LABEL})
 
 # Seed 002: the dlt load runs every 5 minutes and may land up to 1 minute late, so a load is
 # overdue 6 minutes after the previous one (a warning when one tick is missed by a minute).
@@ -123,21 +125,25 @@ def manual_condition() -> dg.AutomationCondition:
     return (AC.initial_evaluation() & ~AC.initial_evaluation()).with_label(MANUAL_LABEL)
 
 
-def policy_condition(spec: dg.AssetSpec) -> dg.AutomationCondition | None:
-    """The condition an asset gets under the policy, from its dependencies and its own choice."""
-    if not spec.deps:
-        return None
-    own = spec.automation_condition
-    if own is None:
-        return eager_condition()
-    label = own.get_label()
-    if label in _POLICY_LABELS:
-        return own
-    # Conditions built elsewhere (a dbt translator's `any_deps_updated`) keep their trigger and
-    # gain the policy's guards; anything else becomes the default.
-    if label == "any_deps_updated":
-        return any_deps_updated_condition()
-    return eager_condition()
+class PolicyError(dg.DagsterInvalidDefinitionError):
+    """A location's definitions break the automation policy."""
+
+
+def missing_conditions(specs: Iterable[dg.AssetSpec]) -> list[dg.AssetKey]:
+    """Assets with an upstream dependency but no automation condition: nothing would run them."""
+    return sorted((spec.key for spec in specs if spec.deps and spec.automation_condition is None), key=str)
+
+
+def check_conditions(location: str, specs: Iterable[dg.AssetSpec]) -> None:
+    missing = missing_conditions(specs)
+    if missing:
+        names = ", ".join(key.to_user_string() for key in missing)
+        raise PolicyError(
+            f"Code location {location}: {len(missing)} asset(s) with upstream dependencies have no"
+            f" automation condition: {names}. Set one where the asset is defined, with a builder from"
+            " lakehouse_resources.automation (eager_condition, any_deps_updated_condition, or"
+            " manual_condition to opt out)."
+        )
 
 
 def policy_freshness(spec: dg.AssetSpec, settings: LakehouseSettings) -> dg.AssetSpec:
@@ -147,11 +153,6 @@ def policy_freshness(spec: dg.AssetSpec, settings: LakehouseSettings) -> dg.Asse
     if settings.is_local and not _fits_local(spec.freshness_policy):
         return dg.apply_freshness_policy(spec, DEFAULT_FRESHNESS)
     return dg.apply_freshness_policy(spec, DEFAULT_FRESHNESS, overwrite_existing=False)
-
-
-def apply_policy_to_spec(spec: dg.AssetSpec, settings: LakehouseSettings) -> dg.AssetSpec:
-    with_condition = spec.replace_attributes(automation_condition=policy_condition(spec))
-    return policy_freshness(with_condition, settings)
 
 
 def _specs(defs: dg.Definitions) -> Iterable[dg.AssetSpec]:
@@ -206,9 +207,10 @@ def apply_lakehouse_policy(
     settings: LakehouseSettings,
     notifier: Notifier | None = None,
 ) -> dg.Definitions:
-    """The location's Definitions with the policy's conditions, freshness and sensors."""
+    """The location's Definitions, its conditions checked, with the policy's freshness and sensors."""
+    check_conditions(location, _specs(defs))
     described = with_owners_and_code_references(defs, location)
-    mapped = map_asset_specs(described, lambda spec: apply_policy_to_spec(spec, settings))
+    mapped = map_asset_specs(described, lambda spec: policy_freshness(spec, settings))
     return dg.Definitions.merge(
         mapped,
         dg.Definitions(

@@ -14,6 +14,9 @@ from lakehouse_resources.platform.naming import ResourceName
 from lakehouse_resources.platform.specs import Dataset, Expectation, JobSpec, LoadedSpec, SpecSet
 from lakehouse_resources.platform.targets import BundleTarget
 
+from lakehouse_domains.defs.automation import automation_condition
+from lakehouse_domains.defs.landing import landing_key
+
 STREAM_HEALTHY = "stream_healthy"
 KINDS = {"spark", "databricks"}
 
@@ -26,9 +29,14 @@ def _dataset_spec(spec: LoadedSpec, specs: SpecSet, dataset: Dataset, target: Bu
     name = spec.table_name(dataset)
     ref = specs.table(name)
     table = target.namespace.resolve(name, target.name)
+    deps = [asset_key(dep) for dep in specs.dependencies(ref)]
+    if not deps and spec.kind == "pipelines":
+        deps = [landing_key(spec.name.domain, spec.name.source)]  # it reads the landed files
     return dg.AssetSpec(
         key=asset_key(name),
-        deps=[asset_key(dep) for dep in specs.dependencies(ref)],
+        deps=deps,
+        # A table with no upstream (the stream job's) runs by hand or on Databricks, never by a condition.
+        automation_condition=automation_condition(spec, target) if deps else None,
         group_name=name.domain,
         kinds=KINDS,
         tags={"layer": name.layer.value, "source": name.source},

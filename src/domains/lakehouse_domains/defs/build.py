@@ -15,6 +15,7 @@ from lakehouse_resources.platform.targets import bundle_for
 from lakehouse_resources.settings import LakehouseSettings
 
 from lakehouse_domains.defs.assets import spec_assets
+from lakehouse_domains.defs.landing import landing_asset, landing_sensor, landing_volumes
 from lakehouse_domains.defs.sensors import stream_state_sensor
 
 
@@ -27,11 +28,18 @@ def build_domains_defs(settings: LakehouseSettings) -> dg.Definitions:
     bundle = bundle_for(settings.root)
     specs = load_specs(bundle.root)
     target = bundle.target(bundle_target(settings))
-    assets = [spec_assets(spec, specs, target) for spec in specs.specs]
+    volumes = landing_volumes(specs, target)
+    assets = [
+        *(landing_asset(v) for v in volumes),
+        *(spec_assets(spec, specs, target) for spec in specs.specs),
+    ]
     sensors = [
-        stream_state_sensor(spec, target, settings)
-        for spec in specs.jobs
-        if getattr(spec.spec, "continuous", False)
+        landing_sensor(volumes),
+        *(
+            stream_state_sensor(spec, target, settings)
+            for spec in specs.jobs
+            if getattr(spec.spec, "continuous", False)
+        ),
     ]
     defs = dg.Definitions(
         assets=assets,

@@ -88,6 +88,13 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
                 self._workspace_client = client
             return self._workspace_client
 
+    def unreachable(self) -> str | None:
+        """Why a local stand-in cannot be used now ("Nothing answers at ...: start it with ..."),
+        or None: it accepts connections, or this is a workspace (whose client retries instead)."""
+        if self.unreachable_hint and self.host and not _accepts_connections(self.host):
+            return f"Nothing answers at {self.host}: {self.unreachable_hint}"
+        return None
+
     def pipes_client(self) -> LakehousePipesDatabricksClient:
         from lakehouse_resources.databricks.pipes_client import LakehousePipesDatabricksClient
 
@@ -129,10 +136,10 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
 
         Use `.get_results()` (or `.get_materialize_result()`) on the answer in an asset.
         """
-        if self.unreachable_hint and self.host and not _accepts_connections(self.host):
+        if reason := self.unreachable():
             from lakehouse_resources.databricks.run_follower import DatabricksRunError
 
-            raise DatabricksRunError(f"Nothing answers at {self.host}: {self.unreachable_hint}")
+            raise DatabricksRunError(reason)
         return self.pipes_client().run(context=context, task=task, extras=extras)
 
 

@@ -5,6 +5,7 @@ the local rule (`main_analytics.customer_tiers` for `main.analytics.customer_tie
 """
 
 import dagster as dg
+from lakehouse_resources.automation import eager_condition
 from lakehouse_resources.platform.catalog import warehouse_name
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.warehouse import DuckDBWarehouse
@@ -24,6 +25,7 @@ def customer_tier_summary_asset(tiers_table: str) -> dg.AssetsDefinition:
         deps=[CUSTOMER_TIERS],
         group_name="analytics",
         kinds={"duckdb", "python"},
+        automation_condition=eager_condition(),
         pool=WAREHOUSE_POOL,
         description=f"Customers and lifetime value per tier, from {source} (written by Spark).",
     )

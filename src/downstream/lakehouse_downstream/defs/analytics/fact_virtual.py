@@ -2,6 +2,7 @@
 
 import dagster as dg
 from lakehouse_resources.asset_keys import STG_FACT_VIRTUAL
+from lakehouse_resources.automation import eager_condition
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.warehouse import DuckDBWarehouse
 
@@ -13,6 +14,7 @@ FACT_VIRTUAL_COUNT = dg.AssetKey(["analytics", "fact_virtual_count"])
     deps=[STG_FACT_VIRTUAL],
     group_name="analytics",
     kinds={"duckdb", "python"},
+    automation_condition=eager_condition(),
     pool=WAREHOUSE_POOL,
     description="Purchase events, players and gems spent in the dbt Cloud staging model.",
 )

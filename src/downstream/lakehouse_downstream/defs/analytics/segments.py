@@ -4,6 +4,7 @@ from collections.abc import Sequence
 
 import dagster as dg
 from lakehouse_resources.asset_keys import CUSTOMERS
+from lakehouse_resources.automation import eager_condition
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.warehouse import DuckDBWarehouse
 
@@ -29,6 +30,7 @@ def bucket_case(column: str, buckets: Sequence[tuple[str, float | None]] = LTV_B
     deps=[CUSTOMERS],
     group_name="analytics",
     kinds={"duckdb", "python"},
+    automation_condition=eager_condition(),
     pool=WAREHOUSE_POOL,
     description="Customers per lifetime-value bucket, with counts and totals as metadata.",
 )

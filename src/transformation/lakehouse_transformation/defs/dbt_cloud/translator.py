@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from lakehouse_resources.asset_keys import KAIZEN_WARS, RAW_FACT_VIRTUAL, dbt_model_key
+from lakehouse_resources.automation import any_deps_updated_condition
 from lakehouse_resources.paths import repo_root
 from lakehouse_resources.specs import knowingly_beta
 
@@ -17,16 +18,6 @@ if TYPE_CHECKING:
 
 # The dbt sources that another code location produces, by (source name, table).
 CROSS_LOCATION_SOURCES = {("raw", "fact_virtual"): RAW_FACT_VIRTUAL}
-
-
-def models_automation() -> dg.AutomationCondition:
-    """Rebuild once after an upstream update, but not while it or an upstream is still running."""
-    return (
-        dg.AutomationCondition.any_deps_updated().since_last_handled()
-        & ~dg.AutomationCondition.any_deps_missing()
-        & ~dg.AutomationCondition.any_deps_in_progress()
-        & ~dg.AutomationCondition.in_progress()
-    ).with_label("any_deps_updated")
 
 
 class KaizenWarsTranslator(DescribedDbtTranslator):
@@ -58,4 +49,6 @@ class KaizenWarsTranslator(DescribedDbtTranslator):
     def get_automation_condition(
         self, dbt_resource_props: Mapping[str, Any]
     ) -> dg.AutomationCondition | None:
-        return models_automation() if dbt_resource_props["resource_type"] == "model" else None
+        # The job rebuilds its models once after an upstream update (a model newly missing alone does
+        # not start a dbt Cloud job), when no upstream is running and their blocking tests passed.
+        return any_deps_updated_condition() if dbt_resource_props["resource_type"] == "model" else None

@@ -11,6 +11,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource
 from lakehouse_resources.asset_keys import JAFFLE_SHOP, dbt_model_key
+from lakehouse_resources.automation import eager_condition
 from lakehouse_resources.dbt_launcher import mark_parent
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
@@ -45,6 +46,13 @@ class LakehouseDbtTranslator(DescribedDbtTranslator):
         fqn = dbt_resource_props.get("fqn", [])
         layer = fqn[1] if len(fqn) > 2 else "models"
         return f"{self.project_name}_{layer}"
+
+    def get_automation_condition(
+        self, dbt_resource_props: Mapping[str, Any]
+    ) -> dg.AutomationCondition | None:
+        # Models build once after an upstream update (or once when missing), when no upstream is
+        # running and their blocking tests passed; sources are other locations' assets.
+        return eager_condition() if dbt_resource_props["resource_type"] in ("model", "snapshot") else None
 
 
 def run_target_path(settings: LakehouseSettings) -> Path:
