@@ -46,8 +46,8 @@ def sparkless_standin(tmp_path: Path) -> "DatabricksStandin":
 
 # Where tests put the code they write for the stand-in to run: the user's own workspace folder.
 WORKSPACE_CODE = f"/Workspace/Users/{USER_NAME}/code"
-# Where a `local` bundle deploy syncs databricks/notebooks/ (the settings' default notebook root).
-DEPLOYED_NOTEBOOKS = f"/Workspace/Users/{USER_NAME}/.bundle/lakehouse/local/files/notebooks"
+# Where a `local` bundle deploy syncs the bundle's files (the settings' default notebook root).
+DEPLOYED_FILES = f"/Workspace/Users/{USER_NAME}/.bundle/lakehouse/local/files"
 NOTEBOOK_HEADER = "# Databricks notebook source\n"
 # What a task that reports through Pipes declares (a library, or a notebook's `%pip install` cell):
 # a task imports only the runtime and what it declares, on the stand-in as on Databricks.
@@ -71,9 +71,9 @@ def workspace_code(
     return path
 
 
-def deploy_notebooks(standin: "DatabricksStandin") -> list[str]:
-    """databricks/notebooks/ into the stand-in's workspace where a `local` bundle deploy puts them."""
-    return standin.workspace.import_tree(REPO / "databricks" / "notebooks", DEPLOYED_NOTEBOOKS)
+def deploy_bundle_code(standin: "DatabricksStandin") -> list[str]:
+    """databricks/src/ into the stand-in's workspace where a `local` bundle deploy syncs it."""
+    return standin.workspace.import_tree(REPO / "databricks" / "src", f"{DEPLOYED_FILES}/src")
 
 
 def resource_writes(recorder: "Recorder") -> list[str]:

@@ -14,7 +14,8 @@ from typing import Any
 from databricks.bundles.core import Resources
 from databricks.bundles.jobs import Job
 from databricks.bundles.pipelines import Pipeline
-from lakehouse_resources.platform.naming import Layer, NamespaceRule, ResourceName
+from lakehouse_resources.platform.naming import NamespaceRule, ResourceName
+from lakehouse_resources.platform.parameters import table_arguments, upstream
 from lakehouse_resources.platform.specs import (
     Dataset,
     JobSpec,
@@ -23,7 +24,7 @@ from lakehouse_resources.platform.specs import (
     SpecError,
     load_specs,
 )
-from lakehouse_resources.platform.targets import NAMESPACE_VARIABLES
+from lakehouse_resources.platform.targets import NAMESPACE_VARIABLES, WAREHOUSE_CATALOG
 
 FILES = "${workspace.file_path}"
 JOB_CLUSTER_KEY = "main"
@@ -38,11 +39,6 @@ DATA_OPS_WHEEL = "dist/data_ops-*.whl"
 
 def namespace(variables: Mapping[str, Any]) -> NamespaceRule:
     return NamespaceRule(**{part: str(variables[var]) for part, var in NAMESPACE_VARIABLES.items()})
-
-
-def table_parameter(name: ResourceName) -> str:
-    """How a job task is told where a table lives: `--<layer>_<asset>_table=<catalog.schema.table>`."""
-    return f"{name.layer.value}_{name.asset}_table"
 
 
 def table_conf(name: ResourceName) -> str:
@@ -82,20 +78,6 @@ def _tags(spec: LoadedSpec, target: str, extra: Mapping[str, str] = {}) -> dict[
     }
 
 
-def upstream(spec: LoadedSpec) -> list[ResourceName]:
-    """Tables the spec's datasets read (`depends_on`) that another spec writes."""
-    own = spec.tables()
-    found: list[ResourceName] = []
-    for dataset in spec.spec.datasets:
-        for ref in dataset.depends_on:
-            parts = ref.split(".")
-            where = (spec.name.domain, spec.name.source) if len(parts) == 2 else (parts[0], parts[1])
-            name = ResourceName(*where, Layer(parts[-2]), parts[-1])
-            if name not in own and name not in found:
-                found.append(name)
-    return found
-
-
 def _upstream_key(spec: LoadedSpec, name: ResourceName) -> str:
     """`<layer>.<asset>` for the spec's own domain and source, else `<domain>.<source>.<layer>.<asset>`."""
     local = (name.domain, name.source) == (spec.name.domain, spec.name.source)
@@ -106,12 +88,9 @@ def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
     body = spec.spec
     assert isinstance(body, JobSpec)
     rule = namespace(variables)
-    tables = [f"--{table_parameter(name)}={rule.resolve(name, target)}" for name in spec.tables()]
-    # A job reads its upstream tables by the names this target gives them, never by building one.
-    tables += [
-        f"--{_upstream_key(spec, name).replace('.', '_')}_table={rule.resolve(name, target)}"
-        for name in upstream(spec)
-    ]
+    # A job reads and writes tables by the names this target gives them, never by building one.
+    arguments = table_arguments(spec, rule, target, str(variables[WAREHOUSE_CATALOG]))
+    tables = [f"--{parameter}={name}" for parameter, name in arguments.items()]
     monitor = (
         [
             f"--max_trigger_execution_ms={body.stream_monitor.max_trigger_execution_ms}",
@@ -144,8 +123,10 @@ def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
                 "parameters": [*parameters, *tables, *monitor],
             }
         else:
-            widgets = dict(task.parameters)
-            widgets.update(arg.removeprefix("--").split("=", 1) for arg in [*tables, *monitor])
+            widgets = {**task.parameters, **arguments}
+            for arg in monitor:
+                name, _, value = arg.removeprefix("--").partition("=")
+                widgets[name] = value
             entry["notebook_task"] = {"notebook_path": f"{FILES}/{task.notebook}", "base_parameters": widgets}
         tasks.append(entry)
     settings: dict[str, Any] = {
@@ -244,6 +225,8 @@ def generate(root: Path, target: str, variables: Mapping[str, Any]) -> Resources
             resources.add_diagnostic_error(problem)
         return resources
     for spec in specs.jobs:
+        if isinstance(spec.spec, JobSpec) and spec.spec.run == "submit":
+            continue  # Dagster submits it as a one-time run; the deploy ships its files, no job
         resources.add_job(spec.key, job(spec, target, variables))
     for spec in specs.pipelines:
         resources.add_pipeline(spec.key, pipeline(spec, target, variables))

@@ -54,8 +54,8 @@ def test_locally_no_window_is_shorter_than_the_default(lakehouse: Lakehouse) -> 
         timedelta(hours=12),
     )
     assert window(policies["analytics/analytics_jaffle_shop_gold_customer_value"]) == (
-        timedelta(minutes=1440),
-        None,
+        timedelta(hours=24),
+        timedelta(hours=12),
     )
     assert policies["jaffle_shop/customers"] == DEFAULT_FRESHNESS
 
@@ -137,7 +137,6 @@ def test_automation_sensors_are_split_by_kind(lakehouse: Lakehouse) -> None:
     # Ingestion has none: its assets are started by schedules or by a user in the UI.
     assert names == {
         "transformation_dbt_automation",
-        "downstream_databricks_automation",
         "downstream_automation",
         "domains_databricks_automation",
     }

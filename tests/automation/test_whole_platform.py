@@ -32,7 +32,12 @@ def landing_sensor(lakehouse: Lakehouse) -> dg.SensorDefinition:
 
 def landing_keys(lakehouse: Lakehouse) -> set[dg.AssetKey]:
     graph = lakehouse.locations["domains"].resolve_asset_graph()
-    return {key for key in graph.get_all_asset_keys() if not graph.get(key).is_materializable}
+    # The location's own external assets; other locations' assets it depends on are stubs here.
+    return {
+        key
+        for key in graph.get_all_asset_keys()
+        if not graph.get(key).is_materializable and "volume" in graph.get(key).metadata
+    }
 
 
 def standin_resource(standin: DatabricksStandin) -> LakehouseDatabricksClient:

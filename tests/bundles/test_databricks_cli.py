@@ -115,12 +115,15 @@ def test_deploy_plan_redeploy_and_destroy(cli: Path, standin: DatabricksStandin,
     jobs = {j.settings.name or "": j for j in sdk.jobs.list(expand_tasks=True) if j.settings}
     pipelines = {p.name or "" for p in sdk.pipelines.list_pipelines()}
     assert sorted({*jobs, *pipelines}) == names
-    # Every file a task runs is in the workspace: the notebooks (as notebooks), the bundle's code
-    # and the data_ops wheel the artifact build just made, named by the job's environment.
+    # Every file a task runs is in the workspace: the submitted notebooks (as notebooks, though the
+    # bundle deploys no job for them), the bundle's code and the data_ops wheel the artifact build
+    # just made, named by the job's environment.
+    assert not any("analytics" in name for name in names)
     workspace = standin.workspace
-    assert (
-        workspace.paths()[f"{ROOT}/files/notebooks/customer_value".removeprefix("/Workspace")] == "NOTEBOOK"
-    )
+    customer_value = f"{ROOT}/files/src/analytics/jaffle_shop/gold/customer_value"
+    assert workspace.paths()[customer_value.removeprefix("/Workspace")] == "NOTEBOOK"
+    revenue = f"{ROOT}/files/src/analytics/kaizen_wars/gold/fact_virtual_revenue.py"
+    assert workspace.paths()[revenue.removeprefix("/Workspace")] == "FILE"
     eligible = jobs["member_enrollment_gold_eligible_members_local"].settings
     assert eligible
     assert eligible.environments

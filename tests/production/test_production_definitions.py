@@ -45,6 +45,10 @@ def dbt_copy(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> Path:
     """A copy of the repository's dbt projects: parsing for a Databricks target writes its target/."""
     root = tmp_path / "checkout"
     shutil.copytree(repo_root() / "dbt", root / "dbt", ignore=shutil.ignore_patterns("logs", "dbt_packages"))
+    # The bundle's targets hold each environment's catalog and table rule.
+    shutil.copytree(
+        repo_root() / "databricks", root / "databricks", ignore=shutil.ignore_patterns("__pycache__", "dist")
+    )
     clean_env.setenv("LAKEHOUSE_ROOT", str(root))
     clean_env.setenv("LAKEHOUSE_DATA_DIR", str(repo_root() / "data"))
     return root

@@ -7,10 +7,10 @@ from lakehouse_resources.settings import get_settings
 
 
 def test_locally_the_name_follows_the_local_target_rule(clean_env) -> None:
-    settings = get_settings()
+    target = get_settings().bundle_target
 
-    assert settings.table_name("marts.customers") == "spark_catalog.main_marts.customers"
-    assert settings.table_name("raw.fact_virtual") == "spark_catalog.main_raw.fact_virtual"
+    assert str(target.warehouse_table("marts", "customers")) == "spark_catalog.main_marts.customers"
+    assert str(target.warehouse_table("raw", "fact_virtual")) == "spark_catalog.main_raw.fact_virtual"
 
 
 def test_on_a_workspace_the_name_is_the_environment_s_catalog(clean_env) -> None:
@@ -20,7 +20,13 @@ def test_on_a_workspace_the_name_is_the_environment_s_catalog(clean_env) -> None
         databricks_http_path="/sql/1.0/warehouses/0000",
     )
 
-    assert settings.table_name("marts.customers") == "dev_catalog.marts.customers"
+    assert str(settings.bundle_target.warehouse_table("marts", "customers")) == "dev_catalog.marts.customers"
+    # dbt, Sling and dlt write the same catalog: the settings take it from the target.
+    assert settings.catalog == "dev_catalog"
+    overridden = get_settings(
+        env="dev", catalog_override="team_catalog", databricks_host="https://x", databricks_http_path="/p"
+    )
+    assert overridden.catalog == "team_catalog"
 
 
 def test_a_sql_reader_finds_a_spark_table_under_its_last_two_parts_locally() -> None:

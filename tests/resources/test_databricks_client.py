@@ -22,9 +22,12 @@ from lakehouse_resources.settings import DatabricksCompute, get_settings
 from lakehouse_standins.databricks import DEFAULT_CLUSTER_ID, DatabricksStandin, RunFault
 from lakehouse_standins.databricks.sample import write_sample_warehouse
 from lakehouse_standins.http import Fault
-from testsupport import PIPES, PIPES_CELL, REPO, deploy_notebooks, workspace_code
+from testsupport import PIPES, PIPES_CELL, REPO, deploy_bundle_code, workspace_code
 
-NOTEBOOKS = REPO / "databricks" / "notebooks"
+ANALYTICS = REPO / "databricks" / "src" / "analytics"
+# Bundle-relative, as a spec names them; the client resolves them against the deployed files.
+CUSTOMER_VALUE = "src/analytics/jaffle_shop/gold/customer_value"
+FACT_VIRTUAL_REVENUE = "src/analytics/kaizen_wars/gold/fact_virtual_revenue.py"
 WHEEL_ENTRY = ("lakehouse_jobs", "fact_virtual_revenue")
 CUSTOMER_CHECK = "customers_have_value"
 REVENUE_CHECK = "prices_are_not_negative"
@@ -37,11 +40,11 @@ def standin(
     for name in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_CONFIG_PROFILE", "LAKEHOUSE_ENV"):
         monkeypatch.delenv(name, raising=False)
     warehouse = write_sample_warehouse(tmp_path / "warehouse.duckdb")
-    entries = {":".join(WHEEL_ENTRY): NOTEBOOKS / "fact_virtual_revenue.py"}
+    entries = {":".join(WHEEL_ENTRY): ANALYTICS / "kaizen_wars" / "gold" / "fact_virtual_revenue.py"}
     with DatabricksStandin(
         tmp_path / "standin", warehouse, wheel_entries=entries, spark_remote=spark_remote
     ) as s:
-        deploy_notebooks(s)  # where the settings' notebook root points, as a `local` bundle deploy
+        deploy_bundle_code(s)  # where the settings' notebook root points, as a `local` bundle deploy
         yield s
     assert s.volume_files() == [], "temporary Pipes files were left on the volume"
 
@@ -109,12 +112,12 @@ CUSTOMERS = {"customers_table": "spark_catalog.main_marts.customers"}
 EVENTS = {"fact_virtual_table": "spark_catalog.main_raw.fact_virtual", "min_quantity": "2"}
 TASKS = {
     "notebook": (
-        DatabricksTaskSpec.notebook("customer_value", parameters={**CUSTOMERS, "min_orders": "2"}, env=ENV),
+        DatabricksTaskSpec.notebook(CUSTOMER_VALUE, parameters={**CUSTOMERS, "min_orders": "2"}, env=ENV),
         CUSTOMER_CHECK,
     ),
     "spark_python": (
         DatabricksTaskSpec.python_file(
-            "fact_virtual_revenue.py", parameters=EVENTS, env=ENV, dependencies=(PIPES,)
+            FACT_VIRTUAL_REVENUE, parameters=EVENTS, env=ENV, dependencies=(PIPES,)
         ),
         REVENUE_CHECK,
     ),
@@ -182,8 +185,8 @@ def test_a_failing_notebook_fails_the_step_with_the_databricks_message(standin, 
 
 def test_a_missing_table_fails_the_step_with_spark_s_error_and_the_next_run_succeeds(standin) -> None:
     missing = {"customers_table": "spark_catalog.main_marts.no_such_customers"}
-    failed = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=missing))
-    succeeded = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
+    failed = materialize(standin, DatabricksTaskSpec.notebook(CUSTOMER_VALUE, parameters=missing))
+    succeeded = materialize(standin, DatabricksTaskSpec.notebook(CUSTOMER_VALUE, parameters=CUSTOMERS))
 
     assert not failed.success
     error = step_error(failed)
@@ -236,7 +239,7 @@ def test_terminating_the_dagster_run_cancels_databricks_and_fails_the_step(stand
     interrupter.start()
     # A bounded run: should the interrupt never come, the step ends by timeout, not after an hour.
     result = materialize(
-        standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS, timeout_seconds=60)
+        standin, DatabricksTaskSpec.notebook(CUSTOMER_VALUE, parameters=CUSTOMERS, timeout_seconds=60)
     )
     interrupter.join(5)
 
@@ -257,7 +260,7 @@ def test_a_run_longer_than_its_timeout_is_cancelled_and_fails(standin) -> None:
     result = materialize(
         # Long enough for the task's process to start on a loaded 2-core machine: its group is checked.
         standin,
-        DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS, timeout_seconds=6),
+        DatabricksTaskSpec.notebook(CUSTOMER_VALUE, parameters=CUSTOMERS, timeout_seconds=6),
     )
 
     assert not result.success
@@ -274,7 +277,7 @@ def test_429_and_503_are_retried(standin) -> None:
         Fault("POST", "/api/2.2/jobs/runs/submit", status=503, times=2, retry_after=0.1)
     )
     standin.recorder.add_fault(Fault("GET", "/api/2.2/jobs/runs/get", status=429, times=2, retry_after=0.1))
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
+    result = materialize(standin, DatabricksTaskSpec.notebook(CUSTOMER_VALUE, parameters=CUSTOMERS))
 
     assert result.success
     statuses = [r.status for r in standin.recorder.requests if "/jobs/runs/" in r.path]
@@ -286,7 +289,7 @@ def test_429_and_503_are_retried(standin) -> None:
 def test_slow_api_responses_are_waited_for(standin) -> None:
     slow_get = standin.recorder.add_fault(Fault("GET", "/api/2.2/jobs/runs/get", delay_seconds=0.5, times=3))
     slow_put = standin.recorder.add_fault(Fault("PUT", "/api/2.0/fs/files/*", delay_seconds=0.5))
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
+    result = materialize(standin, DatabricksTaskSpec.notebook(CUSTOMER_VALUE, parameters=CUSTOMERS))
 
     assert result.success
     assert (slow_get.hits, slow_put.hits) == (3, 1), "the delays were not all injected"
@@ -294,7 +297,7 @@ def test_slow_api_responses_are_waited_for(standin) -> None:
 
 def test_a_500_while_reading_the_run_is_retried_and_the_run_succeeds(standin) -> None:
     flaky = standin.recorder.add_fault(Fault("GET", "/api/2.2/jobs/runs/get", status=500, times=2))
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
+    result = materialize(standin, DatabricksTaskSpec.notebook(CUSTOMER_VALUE, parameters=CUSTOMERS))
 
     assert result.success
     assert flaky.hits == 2
@@ -313,7 +316,7 @@ def test_a_wrong_request_while_reading_the_run_fails_at_once(standin) -> None:
             body={"error_code": "INVALID_PARAMETER_VALUE", "message": "run_id is invalid"},
         )
     )
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
+    result = materialize(standin, DatabricksTaskSpec.notebook(CUSTOMER_VALUE, parameters=CUSTOMERS))
 
     assert not result.success
     assert "InvalidParameterValue: run_id is invalid" in step_error(result)
@@ -353,7 +356,7 @@ def test_a_notebooks_printed_output_reaches_the_dagster_logs(standin, tmp_path) 
 
 def test_a_persistent_500_fails_with_a_clear_error(standin) -> None:
     standin.recorder.add_fault(Fault("POST", "/api/2.2/jobs/runs/submit", status=500, times=1000))
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
+    result = materialize(standin, DatabricksTaskSpec.notebook(CUSTOMER_VALUE, parameters=CUSTOMERS))
 
     assert not result.success
     assert "Databricks API request failed (submit the run): InternalError" in step_error(result)
@@ -374,7 +377,7 @@ def test_an_unknown_volume_fails_with_a_clear_error(standin) -> None:
 
 def test_lost_message_files_fail_the_step(standin) -> None:
     standin.script_run(RunFault.LOSE_MESSAGES)
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
+    result = materialize(standin, DatabricksTaskSpec.notebook(CUSTOMER_VALUE, parameters=CUSTOMERS))
 
     assert not result.success
     assert "Pipes messages never arrived" in step_error(result)
@@ -382,7 +385,7 @@ def test_lost_message_files_fail_the_step(standin) -> None:
 
 def test_a_failed_cluster_start_fails_the_step(standin) -> None:
     standin.script_run(RunFault.FAIL)
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
+    result = materialize(standin, DatabricksTaskSpec.notebook(CUSTOMER_VALUE, parameters=CUSTOMERS))
 
     assert not result.success
     assert "the cluster could not be started" in step_error(result)
@@ -426,7 +429,7 @@ def test_an_unreachable_workspace_fails_naming_the_host_within_the_retry_budget(
 def test_an_empty_databricks_token_still_reaches_the_standin(standin, monkeypatch) -> None:
     # dagster_databricks sets DATABRICKS_TOKEN="" on import when it is unset.
     monkeypatch.setenv("DATABRICKS_TOKEN", "")
-    result = materialize(standin, DatabricksTaskSpec.notebook("customer_value", parameters=CUSTOMERS))
+    result = materialize(standin, DatabricksTaskSpec.notebook(CUSTOMER_VALUE, parameters=CUSTOMERS))
 
     assert result.success
 

@@ -1,4 +1,4 @@
-"""Code location `downstream`: Python analytics and Databricks notebook assets."""
+"""Code location `downstream`: Python analytics on the DuckDB warehouse (Databricks work is in `domains`)."""
 
 from __future__ import annotations
 

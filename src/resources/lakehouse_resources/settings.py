@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import (
@@ -29,7 +29,9 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lakehouse_resources.paths import repo_root
-from lakehouse_resources.platform.catalog import local_rule, table_name
+
+if TYPE_CHECKING:
+    from lakehouse_resources.platform.targets import BundleTarget
 
 
 class Environment(StrEnum):
@@ -345,9 +347,18 @@ class LakehouseSettings(BaseSettings):
         return self.root / "dbt"
 
     @property
+    def bundle_target(self) -> BundleTarget:
+        """The bundle target of this environment (`local` locally, else the environment's name):
+        the one place table names and the warehouse catalog come from (read once per process)."""
+        from lakehouse_resources.platform.targets import bundle_for
+
+        return bundle_for(self.root).target("local" if self.is_local else self.env.value)
+
+    @property
     def catalog(self) -> str:
-        """Unity Catalog catalog per environment (seed 003: dev_catalog, staging_catalog, prod_catalog)."""
-        return self.catalog_override or ("main" if self.is_local else f"{self.env.value}_catalog")
+        """The catalog dbt, Sling and dlt write: the bundle target's `warehouse_catalog` (seed 003:
+        dev_catalog, staging_catalog, prod_catalog; `main` locally), unless LAKEHOUSE_CATALOG says."""
+        return self.catalog_override or self.bundle_target.warehouse_catalog
 
     @property
     def dbt_target(self) -> str:
@@ -357,13 +368,6 @@ class LakehouseSettings(BaseSettings):
     def dbt_schema(self) -> str:
         """The dbt target schema on Databricks (models with a custom schema use it verbatim)."""
         return self.dbt_schema_override or "jaffle_shop"
-
-    def table_name(self, schema_table: str) -> str:
-        """The full name Databricks code gets for `<schema>.<table>` in this environment's catalog:
-        `dev_catalog.marts.customers` on a workspace, `spark_catalog.main_marts.customers` locally
-        (the local target's rule, `lakehouse_resources.platform.catalog`)."""
-        schema, _, table = schema_table.partition(".")
-        return table_name(self.catalog, schema, table, rule=local_rule(self.root) if self.is_local else None)
 
     # --- Databricks ------------------------------------------------------------------------
     @property
@@ -405,14 +409,15 @@ class LakehouseSettings(BaseSettings):
 
     @property
     def databricks_notebook_root(self) -> str:
-        """Where the bundle deploys `databricks/notebooks/`: the deploying user's bundle folder.
+        """Where the bundle deploys its files (`${workspace.file_path}`), which a submitted task's
+        path (`src/<domain>/<source>/<layer>/...`, as its spec names it) is relative to.
 
         `{current_user}` is the workspace user name, filled in by the client at run time (never
         while Definitions load)."""
         if self.databricks_notebook_root_override:
             return self.databricks_notebook_root_override
         target = self.databricks_bundle_target
-        return f"/Workspace/Users/{{current_user}}/.bundle/lakehouse/{target}/files/notebooks"
+        return f"/Workspace/Users/{{current_user}}/.bundle/lakehouse/{target}/files"
 
     def child_process_env(self) -> dict[str, str]:
         """What dbt profiles, notebooks and other child processes read to find the warehouse."""

@@ -13,6 +13,7 @@ from lakehouse_resources.databricks import LakehouseDatabricksClient
 from lakehouse_resources.platform.naming import ResourceName
 from lakehouse_resources.platform.specs import Dataset, Expectation, JobSpec, LoadedSpec, SpecSet
 from lakehouse_resources.platform.targets import BundleTarget
+from lakehouse_resources.pools import WAREHOUSE_POOL
 
 from lakehouse_domains.defs.automation import automation_condition
 from lakehouse_domains.defs.landing import landing_key
@@ -25,11 +26,22 @@ def asset_key(name: ResourceName) -> dg.AssetKey:
     return dg.AssetKey([name.domain, name.key])
 
 
+def warehouse_reads(spec: LoadedSpec) -> list[dg.AssetKey]:
+    """The assets that write the warehouse tables a job `reads` (dbt's, an ingestion's)."""
+    if not isinstance(spec.spec, JobSpec):
+        return []
+    return [dg.AssetKey.from_user_string(read.asset) for read in spec.spec.reads.values()]
+
+
+def submitted(spec: LoadedSpec) -> bool:
+    return isinstance(spec.spec, JobSpec) and spec.spec.run == "submit"
+
+
 def _dataset_spec(spec: LoadedSpec, specs: SpecSet, dataset: Dataset, target: BundleTarget) -> dg.AssetSpec:
     name = spec.table_name(dataset)
     ref = specs.table(name)
     table = target.namespace.resolve(name, target.name)
-    deps = [asset_key(dep) for dep in specs.dependencies(ref)]
+    deps = [asset_key(dep) for dep in specs.dependencies(ref)] + warehouse_reads(spec)
     if not deps and spec.kind == "pipelines":
         deps = [landing_key(spec.name.domain, spec.name.source)]  # it reads the landed files
     return dg.AssetSpec(
@@ -76,15 +88,27 @@ def spec_assets(spec: LoadedSpec, specs: SpecSet, target: BundleTarget) -> dg.As
     checks = [_check(asset_key(spec.table_name(d)), e) for d in datasets for e in d.expectations]
     if not asset_specs:
         # A job that declares no table is one asset named like the job.
+        reads = warehouse_reads(spec)
         asset_specs = [
             dg.AssetSpec(
                 key=asset_key(spec.name),
+                deps=reads,
+                automation_condition=automation_condition(spec, target) if reads else None,
                 group_name=spec.name.domain,
                 kinds=KINDS,
                 tags={"layer": spec.name.layer.value, "source": spec.name.source},
                 description=spec.spec.description,
                 metadata={"databricks_resource": spec.name.deployed(target.name), "spec": str(spec.path)},
             )
+        ]
+    if isinstance(spec.spec, JobSpec):
+        checks += [
+            dg.AssetCheckSpec(
+                check,
+                asset=asset_specs[0].key,
+                description=f"Reported by {spec.spec.tasks[0].path} through Pipes.",
+            )
+            for check in spec.spec.checks
         ]
     if isinstance(spec.spec, JobSpec) and spec.spec.stream_monitor:
         monitor = spec.spec.stream_monitor
@@ -107,13 +131,18 @@ def spec_assets(spec: LoadedSpec, specs: SpecSet, target: BundleTarget) -> dg.As
         check_specs=checks,
         description=spec.spec.description,
         op_tags={"lakehouse/databricks_resource": spec.name.deployed(target.name)},
+        # A task reading warehouse tables takes the warehouse's one slot while they are copied.
+        pool=WAREHOUSE_POOL if warehouse_reads(spec) else None,
     )
     def _run(
         context: dg.AssetExecutionContext, databricks_workspace: LakehouseDatabricksClient
     ) -> Iterator[Any]:
         from lakehouse_domains.defs.runs import run_job, run_pipeline
+        from lakehouse_domains.defs.submit import run_submitted
 
-        if spec.kind == "jobs":
+        if submitted(spec):
+            yield from run_submitted(context, databricks_workspace, spec, target)
+        elif spec.kind == "jobs":
             yield from run_job(
                 context, databricks_workspace, spec, target, [s.key for s in asset_specs], checks
             )

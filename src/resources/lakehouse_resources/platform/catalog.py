@@ -5,7 +5,7 @@ a catalog plugin, its session catalog `spark_catalog`, so the `local` target pla
 namespace rule, written once in the bundle's targets overlay (`databricks/targets/local.yml`:
 `spark_catalog` / `{catalog}_{schema}` / `{table}`): `main.marts.customers` ->
 `spark_catalog.main_marts.customers`. Databricks code never builds either form: it gets the full
-name from a widget or parameter, filled in by `LakehouseSettings.table_name`. Locally DuckDB sees a
+name from a widget or parameter, filled in by `lakehouse_resources.platform.parameters`. Locally DuckDB sees a
 Spark-written table under its last two parts (`main_marts.customers`), through the stand-in's bridge.
 """
 
@@ -36,13 +36,6 @@ def local_rule(root: Path) -> NamespaceRule:
     from lakehouse_resources.platform.targets import bundle_for
 
     return bundle_for(root).target(LOCAL_TARGET).namespace
-
-
-def table_name(catalog: str, schema: str, table: str, *, rule: NamespaceRule | None = None) -> str:
-    """The name Databricks code gets for `<catalog>.<schema>.<table>`: placed by `rule` (the local
-    target's) or, on a workspace, as it is."""
-    name = parse_table_name(f"{catalog}.{schema}.{table}")
-    return str(rule.resolve_table(name, LOCAL_TARGET) if rule else name)
 
 
 def warehouse_name(name: str) -> str:

@@ -86,6 +86,8 @@ class Compute(_Strict):
     """A job cluster (fixed workers), or serverless."""
 
     serverless: bool = False
+    # A one-time run (`run: submit`) on the workspace's interactive cluster (DATABRICKS_CLUSTER_ID).
+    existing_cluster: bool = False
     spark_version: str = "15.4.x-scala2.12"
     node_type_id: str | None = None  # None: the target's node_type_id variable
     num_workers: Annotated[int, Field(ge=0)] = 2
@@ -106,6 +108,14 @@ class Task(_Strict):
         return self.python_file or self.notebook or ""
 
 
+class WarehouseInput(_Strict):
+    """A table the job reads that no spec writes (dbt's, an ingestion's): `<schema>.<table>` in the
+    target's warehouse catalog, and the Dagster asset that writes it (`a/b` key path)."""
+
+    table: str = Field(pattern=r"^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$")
+    asset: str = Field(min_length=1)
+
+
 class JobSpec(_Strict):
     """Task keys once each, depending on keys the job has; never a schedule (Dagster schedules the
     bundle's work, docs/operations.md); a continuous job one run at a time (`_rules`)."""
@@ -122,6 +132,17 @@ class JobSpec(_Strict):
     tags: dict[str, str] = {}
     stream_monitor: StreamMonitor | None = None
     datasets: list[Dataset] = []
+    # How Dagster runs it: `deployed` runs the bundle's job (found by its deployed name); `submit`
+    # submits its one task as a one-time run through lakehouse's Pipes client, on serverless, the
+    # existing cluster or a job cluster (`compute`), and the bundle deploys its files but no job.
+    run: Literal["deployed", "submit"] = "deployed"
+    # Parameter name -> a warehouse table it reads; the task gets the table's full name for the target.
+    reads: dict[Name, WarehouseInput] = {}
+    env: dict[str, str] = Field({}, description="env vars of a submitted run (`run: submit`)")
+    dependencies: list[str] = Field(
+        [], description="what a submitted Python task imports beyond the runtime (`run: submit`)"
+    )
+    checks: list[Name] = Field([], description="asset checks the code reports through Pipes")
 
 
 class PipelineSpec(_Strict):
@@ -333,6 +354,26 @@ def _rules(valid: dict[str, Any], tasks: list[_Part], datasets: list[_Part]) -> 
             f"max_concurrent_runs {runs} with continuous: true: Databricks runs a continuous job"
             " one run at a time (max_concurrent_runs 1)"
         )
+    yield from _submit_rules(valid, tasks)
+
+
+def _submit_rules(valid: dict[str, Any], tasks: list[_Part]) -> Iterator[str]:
+    """A one-time run is one task that ends; the submit-only fields need `run: submit`."""
+    compute = valid.get("compute")
+    if isinstance(compute, Compute) and compute.serverless and compute.existing_cluster:
+        yield "compute: serverless and existing_cluster exclude each other"
+    if valid.get("run") != "submit":
+        if isinstance(compute, Compute) and compute.existing_cluster:
+            yield "compute.existing_cluster: only a submitted run (run: submit) uses the existing cluster"
+        for name in ("env", "dependencies"):
+            if valid.get(name):
+                yield f"{name}: only a submitted run (run: submit) takes {name}; a deployed job declares its own"
+        return
+    if len(tasks) != 1:
+        yield f"tasks: a submitted run (run: submit) is one task, not {len(tasks)}"
+    for name in ("continuous", "stream_monitor"):
+        if valid.get(name):
+            yield f"{name}: a submitted run (run: submit) ends; a continuous or monitored stream is deployed"
 
 
 def _check_files(

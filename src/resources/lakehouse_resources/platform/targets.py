@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from lakehouse_resources.platform.naming import NamespaceRule
+from lakehouse_resources.platform.naming import NamespaceRule, ResourceName, TableName
 
 BUNDLE_DIR = "databricks"
 # Bundle variables that hold the namespace rule (see NamespaceRule).
@@ -24,6 +24,10 @@ NAMESPACE_VARIABLES = {
     "schema": "namespace_schema",
     "table": "namespace_table",
 }
+
+
+# The catalog the warehouse tools (dbt, Sling, dlt) write on a target, a bundle variable per target.
+WAREHOUSE_CATALOG = "warehouse_catalog"
 
 
 class BundleConfigError(ValueError):
@@ -44,6 +48,23 @@ class BundleTarget:
     @property
     def namespace(self) -> NamespaceRule:
         return NamespaceRule(**{part: self.variables[var] for part, var in NAMESPACE_VARIABLES.items()})
+
+    def table_name(self, name: ResourceName) -> TableName:
+        """The one rule for where a spec's table lives on this target: the bundle's parameters,
+        Dagster's metadata and the stand-in all take it from here."""
+        return self.namespace.resolve(name, self.name)
+
+    @property
+    def warehouse_catalog(self) -> str:
+        """The catalog dbt, Sling and dlt write on this target (`main` locally, `<env>_catalog`)."""
+        return self.variables[WAREHOUSE_CATALOG]
+
+    def warehouse_table(self, schema: str, table: str) -> TableName:
+        """A warehouse table (`marts.customers`) as Spark code names it on this target: as it is on
+        a workspace; placed by the namespace rule where Spark has one catalog (open-source Spark)."""
+        from lakehouse_resources.platform.parameters import warehouse_table
+
+        return warehouse_table(self.namespace, self.warehouse_catalog, schema, table, self.name)
 
     @property
     def file_path(self) -> str:
@@ -123,7 +144,7 @@ def load_bundle(root: Path) -> BundleConfig:
         default = spec.get("default") if isinstance(spec, dict) else spec
         if default is not None:
             defaults[var] = str(default)
-    missing = [var for var in NAMESPACE_VARIABLES.values() if var not in defaults]
+    missing = [var for var in (*NAMESPACE_VARIABLES.values(), WAREHOUSE_CATALOG) if var not in defaults]
     if missing:
         raise BundleConfigError(f"{main_file}: variables {', '.join(missing)} need a default")
     raw_targets: dict[str, tuple[Path, dict[str, Any]]] = {}

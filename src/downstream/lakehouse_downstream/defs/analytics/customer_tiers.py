@@ -1,23 +1,26 @@
 """Customers per tier, read from the table the customer_tiers notebook writes with Spark.
 
-Locally Spark's table reaches DuckDB through the Databricks stand-in's bridge, as a view named by
-the local rule (`main_analytics.customer_tiers` for `main.analytics.customer_tiers`).
+The notebook is a bundle spec (`databricks/specs/jobs/analytics/jaffle_shop/customer_tiers.yml`,
+run by the `domains` location); its table's name on the target comes from the one rule
+(`BundleTarget.table_name`). Locally Spark's table reaches DuckDB through the Databricks stand-in's
+bridge, as a view under its last two parts (`analytics_jaffle_shop.gold_customer_tiers`).
 """
 
 import dagster as dg
 from lakehouse_resources.automation import eager_condition
 from lakehouse_resources.platform.catalog import warehouse_name
+from lakehouse_resources.platform.naming import Layer, ResourceName
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.warehouse import DuckDBWarehouse
 
-# The notebook job's key (defs/databricks_notebooks/defs.yaml), and the table it writes.
-CUSTOMER_TIERS = dg.AssetKey(["analytics", "analytics_jaffle_shop_gold_customer_tiers"])
-CUSTOMER_TIERS_TABLE = "analytics.customer_tiers"
+# The table the notebook's spec declares, and its asset (the domains location's key rule).
+CUSTOMER_TIERS_NAME = ResourceName("analytics", "jaffle_shop", Layer.GOLD, "customer_tiers")
+CUSTOMER_TIERS = dg.AssetKey([CUSTOMER_TIERS_NAME.domain, CUSTOMER_TIERS_NAME.key])
 CUSTOMER_TIER_SUMMARY = dg.AssetKey(["analytics", "customer_tier_summary"])
 
 
 def customer_tier_summary_asset(tiers_table: str) -> dg.AssetsDefinition:
-    """`tiers_table`: the full name the notebook got (`LakehouseSettings.table_name`)."""
+    """`tiers_table`: the full name the notebook got on this target."""
     source = warehouse_name(tiers_table)
 
     @dg.asset(

@@ -1,7 +1,5 @@
 """dbt Core assets for the jaffle shop project; dbt tests surface as asset checks."""
 
-import hashlib
-import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -19,7 +17,7 @@ from lakehouse_resources.tools import ensure_local_tools
 
 from lakehouse_transformation.defs.dbt_metadata import DescribedDbtTranslator
 from lakehouse_transformation.defs.jaffle_shop.dbt_cli import lakehouse_dbt_cli
-from lakehouse_transformation.defs.jaffle_shop.project import jaffle_shop_project
+from lakehouse_transformation.defs.jaffle_shop.project import jaffle_shop_project, profile_key
 from lakehouse_transformation.defs.jaffle_shop.row_counts import column_schemas, table_names, with_row_counts
 from lakehouse_transformation.defs.jaffle_shop.spec_cache import cached_dbt_assets
 
@@ -63,10 +61,7 @@ def run_target_path(settings: LakehouseSettings) -> Path:
     the project was prepared with dbt answers "profile has changed" and parses everything again
     (~2-3 s per run). Runs on one warehouse queue on its pool, so they never share the folder at once.
     """
-    profile = json.dumps(settings.child_process_env(), sort_keys=True)
-    return (
-        Path("target") / f"dagster-{settings.dbt_target}-{hashlib.sha256(profile.encode()).hexdigest()[:12]}"
-    )
+    return Path("target") / f"dagster-{profile_key(settings)}"
 
 
 DBT_INDIRECT_SELECTION = "DBT_INDIRECT_SELECTION"

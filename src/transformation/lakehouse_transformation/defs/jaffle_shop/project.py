@@ -1,16 +1,22 @@
 """The jaffle_shop DbtProject, in its own module so importing it costs nothing else.
 
 The manifest is parsed once and reused by the code server, the run worker and every step:
-it is re-parsed only when a project file is newer than the manifest.
+it is re-parsed only when a project file is newer than the manifest. It is parsed per warehouse
+(`target/defs-<profile key>/`): dbt names a relation after its DuckDB file, so a manifest parsed
+for another warehouse file (a benchmark's, a second checkout state) would give every table another
+name.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import subprocess
 from functools import cache
 from pathlib import Path
 
-from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt import DbtProject
 from lakehouse_resources.dbt_launcher import dbt_executable, mark_parent
 from lakehouse_resources.settings import LakehouseSettings
 
@@ -28,33 +34,45 @@ def newest_source_mtime(project_dir: Path, target_dir: Path) -> float:
     return newest
 
 
-def prepare_if_stale(project: DbtProject) -> None:
+def profile_key(settings: LakehouseSettings) -> str:
+    """The dbt target and a digest of what the profile reads from the environment (the warehouse)."""
+    profile = json.dumps(settings.child_process_env(), sort_keys=True)
+    return f"{settings.dbt_target}-{hashlib.sha256(profile.encode()).hexdigest()[:12]}"
+
+
+def prepare_if_stale(project: DbtProject, env: dict[str, str] | None = None) -> None:
     """Parse when the manifest is missing or older than the project, in any process; else reuse it.
 
     dagster-dbt's own `prepare_if_dev` parses on every load under `dagster dev` and never elsewhere.
+    `env`: what the profile reads (the settings' warehouse), over this process's environment.
     """
     manifest = project.manifest_path
     target_dir = project.project_dir / project.target_path
     if manifest.exists() and manifest.stat().st_mtime >= newest_source_mtime(project.project_dir, target_dir):
         return
-    # dagster-dbt's preparer would run the `dbt` found on PATH; ours is this interpreter's, and
-    # dies with us (lakehouse_resources.dbt_launcher).
-    cli = DbtCliResource(project_dir=project, dbt_executable=dbt_executable())
+    # Our dbt is this interpreter's, and dies with us (lakehouse_resources.dbt_launcher).
     mark_parent()
-    cli.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+    folder = str(project.project_dir)
+    command = [dbt_executable(), "parse", "--quiet", "--project-dir", folder, "--profiles-dir", folder]
+    command += ["--target", str(project.target), "--target-path", str(project.target_path)]
+    subprocess.run(command, cwd=folder, env={**os.environ, **(env or {})}, check=True)
 
 
 @cache
-def _project(project_dir: str, target: str) -> DbtProject:
+def _project(project_dir: str, target: str, key: str, env: tuple[tuple[str, str], ...]) -> DbtProject:
     project = DbtProject(
         project_dir=project_dir,
         profiles_dir=project_dir,
         target=target,
+        target_path=Path("target") / f"defs-{key}",
     )
-    prepare_if_stale(project)
+    prepare_if_stale(project, dict(env))
     return project
 
 
 def jaffle_shop_project(settings: LakehouseSettings, project_dir: Path | None = None) -> DbtProject:
-    """The committed project unless `project_dir` names another copy (the benchmarks' 1,000 models)."""
-    return _project(str(project_dir or settings.dbt_dir / "jaffle_shop"), settings.dbt_target)
+    """The committed project unless `project_dir` names another copy (the benchmarks' 1,000 models),
+    with its manifest parsed for the settings' warehouse."""
+    env = tuple(sorted(settings.child_process_env().items()))
+    folder = str(project_dir or settings.dbt_dir / "jaffle_shop")
+    return _project(folder, settings.dbt_target, profile_key(settings), env)

@@ -1,10 +1,11 @@
-"""Every file under databricks/notebooks/ is code a Databricks workspace runs as it is (a bundle
-deploy syncs it there).
+"""Every Python file under databricks/src/ is code a Databricks workspace runs as it is (a bundle
+deploy syncs it there): notebooks, job tasks and declarative pipeline sources alike.
 
 Read with `ast`, not run: imports only what a Databricks runtime provides (the standard library,
-pyspark), dagster_pipes and the project's own wheel (data_ops, installed as a task library) or
-workspace files beside it; no local path; no variable only the local setup defines. That the same
-files run on the stand-in is proven by the client and component tests that materialize them.
+pyspark), dagster_pipes and the project's own wheel (data_ops, installed as a task library),
+workspace files beside it or packages of the bundle's `src` (a pipeline's root_path, on sys.path);
+no local path; no variable only the local setup defines. That the same files run on the stand-in is
+proven by the tests that materialize them.
 """
 
 import ast
@@ -15,9 +16,9 @@ import pytest
 from lakehouse_resources.settings import LakehouseSettings
 from testsupport import REPO
 
-NOTEBOOKS = REPO / "databricks" / "notebooks"
-FILES = sorted(NOTEBOOKS.glob("*.py"))
-WORKSPACE_FILES = {path.stem for path in FILES}
+BUNDLE_CODE = REPO / "databricks" / "src"
+FILES = sorted(path for path in BUNDLE_CODE.rglob("*.py") if "__pycache__" not in path.parts)
+SRC_PACKAGES = {path.name for path in BUNDLE_CODE.iterdir() if path.is_dir()}
 RUNTIME_PACKAGES = {"pyspark", "dagster_pipes", "data_ops"}
 WORKSPACE_PATH_PREFIXES = ("/Volumes/", "/Workspace/", "dbfs:/")
 
@@ -50,15 +51,20 @@ def strings(tree: ast.AST) -> list[str]:
 
 
 def test_there_are_notebooks_and_python_tasks() -> None:
-    assert {"customer_value", "customer_tiers", "fact_virtual_revenue"} <= WORKSPACE_FILES
+    assert {"customer_value", "customer_tiers", "fact_virtual_revenue"} <= {path.stem for path in FILES}
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
-def test_a_notebook_imports_only_what_a_workspace_provides(path: Path) -> None:
+def _id(path: Path) -> str:
+    return str(path.relative_to(BUNDLE_CODE))
+
+
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_workspace_code_imports_only_what_a_workspace_provides(path: Path) -> None:
     modules = imported_modules(ast.parse(path.read_text(), filename=str(path)))
-    allowed = set(sys.stdlib_module_names) | RUNTIME_PACKAGES | WORKSPACE_FILES
+    beside = {sibling.stem for sibling in path.parent.glob("*.py")}
+    allowed = set(sys.stdlib_module_names) | RUNTIME_PACKAGES | beside | SRC_PACKAGES
 
-    assert modules - allowed == set(), f"{path.name} imports what a Databricks runtime lacks"
+    assert modules - allowed == set(), f"{_id(path)} imports what a Databricks runtime lacks"
 
 
 def local_paths(tree: ast.AST) -> list[str]:
@@ -75,12 +81,12 @@ def local_variables(tree: ast.AST) -> list[str]:
     return [value for value in strings(tree) if value in variables]
 
 
-@pytest.mark.parametrize("path", FILES, ids=lambda path: path.name)
-def test_a_notebook_names_no_local_path_or_local_only_variable(path: Path) -> None:
+@pytest.mark.parametrize("path", FILES, ids=_id)
+def test_workspace_code_names_no_local_path_or_local_only_variable(path: Path) -> None:
     tree = ast.parse(path.read_text(), filename=str(path))
 
-    assert local_paths(tree) == [], f"{path.name} names local paths"
-    assert local_variables(tree) == [], f"{path.name} reads variables only the local setup defines"
+    assert local_paths(tree) == [], f"{_id(path)} names local paths"
+    assert local_variables(tree) == [], f"{_id(path)} reads variables only the local setup defines"
 
 
 def test_the_checks_catch_what_they_are_for() -> None:
