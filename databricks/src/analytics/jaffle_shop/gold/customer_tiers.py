@@ -2,7 +2,7 @@
 # MAGIC %md
 # MAGIC # Customer tiers
 # MAGIC Writes a table: every customer of `customers_table` with a value tier (gold, silver, bronze)
-# MAGIC into `tiers_table` (both full Unity Catalog names from widgets), replacing the previous
+# MAGIC into `gold_customer_tiers_table` (both full Unity Catalog names from widgets), replacing the previous
 # MAGIC version. Downstream readers take it from there; Dagster gets the row counts through Pipes.
 
 # COMMAND ----------
@@ -11,15 +11,24 @@
 
 # COMMAND ----------
 
-from dagster_pipes import PipesDatabricksNotebookWidgetsParamsLoader
-from lakehouse_pipes import open_volumes_pipes
+from dagster_pipes import (
+    PipesDatabricksNotebookWidgetsParamsLoader,
+    PipesUnityCatalogVolumesContextLoader,
+    PipesUnityCatalogVolumesMessageWriter,
+    open_dagster_pipes,
+)
 from pyspark.sql import functions as F
 
 # COMMAND ----------
 
-with open_volumes_pipes(PipesDatabricksNotebookWidgetsParamsLoader(dbutils.widgets)) as pipes:
+# Pipes as the lakehouse client launches it: context and messages on a Unity Catalog Volume.
+with open_dagster_pipes(
+    context_loader=PipesUnityCatalogVolumesContextLoader(),
+    message_writer=PipesUnityCatalogVolumesMessageWriter(interval=1),
+    params_loader=PipesDatabricksNotebookWidgetsParamsLoader(dbutils.widgets),
+) as pipes:
     customers_table = dbutils.widgets.get("customers_table")
-    tiers_table = dbutils.widgets.get("tiers_table")
+    tiers_table = dbutils.widgets.get("gold_customer_tiers_table")
     dbutils.widgets.text("gold_from", "100")
     dbutils.widgets.text("silver_from", "30")
     gold_from = float(dbutils.widgets.get("gold_from"))

@@ -14,13 +14,22 @@
 
 import os
 
-from dagster_pipes import PipesDatabricksNotebookWidgetsParamsLoader
-from lakehouse_pipes import open_volumes_pipes
+from dagster_pipes import (
+    PipesDatabricksNotebookWidgetsParamsLoader,
+    PipesUnityCatalogVolumesContextLoader,
+    PipesUnityCatalogVolumesMessageWriter,
+    open_dagster_pipes,
+)
 from pyspark.sql import functions as F
 
 # COMMAND ----------
 
-with open_volumes_pipes(PipesDatabricksNotebookWidgetsParamsLoader(dbutils.widgets)) as pipes:
+# Pipes as the lakehouse client launches it: context and messages on a Unity Catalog Volume.
+with open_dagster_pipes(
+    context_loader=PipesUnityCatalogVolumesContextLoader(),
+    message_writer=PipesUnityCatalogVolumesMessageWriter(interval=1),
+    params_loader=PipesDatabricksNotebookWidgetsParamsLoader(dbutils.widgets),
+) as pipes:
     # User env vars arrive in the Pipes extras in every compute mode (a job cluster also has them
     # as real env vars); applying them here makes the rest of the notebook mode-agnostic.
     os.environ.update(pipes.extras.get("env", {}))

@@ -9,8 +9,12 @@ Spark session itself, as a Python task does on a workspace.
 import argparse
 import os
 
-from dagster_pipes import PipesCliArgsParamsLoader
-from lakehouse_pipes import open_volumes_pipes
+from dagster_pipes import (
+    PipesCliArgsParamsLoader,
+    PipesUnityCatalogVolumesContextLoader,
+    PipesUnityCatalogVolumesMessageWriter,
+    open_dagster_pipes,
+)
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
@@ -27,7 +31,11 @@ def parse_args():
 def main():
     args = parse_args()
     spark = SparkSession.builder.getOrCreate()
-    with open_volumes_pipes(PipesCliArgsParamsLoader()) as pipes:
+    with open_dagster_pipes(
+        context_loader=PipesUnityCatalogVolumesContextLoader(),
+        message_writer=PipesUnityCatalogVolumesMessageWriter(interval=1),
+        params_loader=PipesCliArgsParamsLoader(),
+    ) as pipes:
         os.environ.update(pipes.extras.get("env", {}))
         segment = os.environ.get("LAKEHOUSE_SEGMENT", "all")
         events = spark.table(args.fact_virtual_table)
