@@ -9,7 +9,7 @@ from lakehouse_resources.asset_keys import JAFFLE_SHOP_RAW, RAW_FACT_VIRTUAL, ST
 
 FCT_DAILY_SPEND = dg.AssetKey(["kaizen_wars", "fct_kaizen_wars__daily_player_spend"])
 FACT_VIRTUAL_COUNT = dg.AssetKey(["analytics", "fact_virtual_count"])
-FACT_VIRTUAL_REVENUE = dg.AssetKey(["analytics", "analytics_kaizen_wars_gold_fact_virtual_revenue"])
+FACT_VIRTUAL_REVENUE = dg.AssetKey(["analytics", "kaizen_wars", "gold", "fact_virtual_revenue"])
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def test_a_dlt_load_requests_everything_downstream_once(ticks: Ticks) -> None:
         "kaizen_wars/stg_kaizen_wars__fact_virtual",
         "kaizen_wars/fct_kaizen_wars__daily_player_spend",
         "analytics/fact_virtual_count",
-        "analytics/analytics_kaizen_wars_gold_fact_virtual_revenue",
+        "analytics/kaizen_wars/gold/fact_virtual_revenue",
     }
     assert ticks.tick() == set()
 
@@ -40,8 +40,8 @@ def test_the_jaffle_shop_replication_requests_dbt_python_and_notebook_assets_onc
         "jaffle_shop/customers",
         "jaffle_shop/orders",
         "analytics/customer_segments",
-        "analytics/analytics_jaffle_shop_gold_customer_value",
-        "analytics/analytics_jaffle_shop_gold_customer_tiers",
+        "analytics/jaffle_shop/gold/customer_value",
+        "analytics/jaffle_shop/gold/customer_tiers",
         "analytics/customer_tier_summary",
     }
     assert ticks.tick() == set()

@@ -49,11 +49,11 @@ def test_locally_no_window_is_shorter_than_the_default(lakehouse: Lakehouse) -> 
     # The schedules are off locally, so the seeds' minutes-long windows would fail right after a run.
     policies = freshness(lakehouse)
     assert window(policies["raw/fact_virtual"]) == (timedelta(hours=24), timedelta(hours=12))
-    assert window(policies["analytics/analytics_kaizen_wars_gold_fact_virtual_revenue"]) == (
+    assert window(policies["analytics/kaizen_wars/gold/fact_virtual_revenue"]) == (
         timedelta(hours=24),
         timedelta(hours=12),
     )
-    assert window(policies["analytics/analytics_jaffle_shop_gold_customer_value"]) == (
+    assert window(policies["analytics/jaffle_shop/gold/customer_value"]) == (
         timedelta(hours=24),
         timedelta(hours=12),
     )

@@ -47,7 +47,7 @@ CHROMIUM_ARGS = [
 # no upstream asset (it reads Spark's rate source; locally 3 micro-batches of a fixed input), its
 # materialization records the table's columns and the run's link, and its task prints a
 # STREAM_MONITOR line per micro-batch and a closing summary.
-STREAM = "template_domain/template_domain_template_source_staging_impression_clicks"
+STREAM = "template_domain/template_source/staging/impression_clicks"
 STREAM_COLUMNS = {
     "impression_id": "bigint",
     "impression_time": "timestamp",

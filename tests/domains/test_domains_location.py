@@ -19,9 +19,9 @@ from lakehouse_standins.databricks import DatabricksStandin
 from lakehouse_standins.databricks.sample import write_sample_warehouse
 
 STREAM_JOB_KEY = "template_domain_template_source_staging_low_latency_stream_join_simple"
-STREAM = dg.AssetKey(["template_domain", "template_domain_template_source_staging_impression_clicks"])
-BASE = dg.AssetKey(["finance", "finance_erp_base_postings"])
-RAW = dg.AssetKey(["finance", "finance_erp_raw_postings"])
+STREAM = dg.AssetKey(["template_domain", "template_source", "staging", "impression_clicks"])
+BASE = dg.AssetKey(["finance", "erp", "base", "postings"])
+RAW = dg.AssetKey(["finance", "erp", "raw", "postings"])
 
 
 @pytest.fixture

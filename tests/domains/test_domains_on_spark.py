@@ -19,10 +19,10 @@ from lakehouse_standins.databricks.workspace import USER_NAME
 from lakehouse_standins.http import Fault
 from lakehouse_standins.local import databricks_standin
 
-STREAM = dg.AssetKey(["template_domain", "template_domain_template_source_staging_impression_clicks"])
+STREAM = dg.AssetKey(["template_domain", "template_source", "staging", "impression_clicks"])
 STREAM_JOB_KEY = "template_domain_template_source_staging_low_latency_stream_join_simple"
-EVENTS = dg.AssetKey(["template_domain", "template_domain_template_source_raw_events"])
-COUNTS = dg.AssetKey(["template_domain", "template_domain_template_source_staging_event_counts"])
+EVENTS = dg.AssetKey(["template_domain", "template_source", "raw", "events"])
+COUNTS = dg.AssetKey(["template_domain", "template_source", "staging", "event_counts"])
 # Every micro-batch takes longer than 1 ms: each one alerts. Two batches, however slow the machine.
 LOWERED = {
     "--max_trigger_execution_ms": "1",

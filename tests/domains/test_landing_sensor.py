@@ -94,8 +94,8 @@ def test_every_pipeline_root_reads_its_landing_volume(local_settings: LakehouseS
         key for key in graph.get_all_asset_keys() if set(graph.get(key).parent_keys) & {MEMBER, CLAIMS}
     }
     assert {key.to_user_string() for key in readers} == {
-        "member/member_enrollment_bronze_members",
-        "claims/claims_adjudication_bronze_claim_lines",
+        "member/enrollment/bronze/members",
+        "claims/adjudication/bronze/claim_lines",
     }
     for volume in volumes:
         assert not graph.get(volume.key).is_materializable, "no Dagster run writes a landing Volume"

@@ -7,8 +7,8 @@ from lakehouse_domains.defs.build import build_domains_defs
 from lakehouse_resources.settings import get_settings
 
 
-def key(domain: str, name: str) -> dg.AssetKey:
-    return dg.AssetKey([domain, name])
+def key(*path: str) -> dg.AssetKey:
+    return dg.AssetKey(list(path))
 
 
 MEMBER_SILVER = ("demographics", "enrollment", "eligibility")
@@ -18,23 +18,23 @@ CLAIMS_SILVER = ("medical", "pharmacy", "professional")
 def test_member_and_claims_assets_from_bronze_to_gold(clean_env: pytest.MonkeyPatch) -> None:
     defs = build_domains_defs(get_settings())
     graph = defs.resolve_asset_graph()
-    bronze_members = key("member", "member_enrollment_bronze_members")
+    bronze_members = key("member", "enrollment", "bronze", "members")
     for name in MEMBER_SILVER:
-        silver = graph.get(key("member", f"member_enrollment_silver_{name}"))
+        silver = graph.get(key("member", "enrollment", "silver", name))
         assert silver.parent_keys == {bronze_members}
         assert silver.group_name == "member"
         assert silver.tags["layer"] == "silver"
-    assert graph.get(key("member", "member_enrollment_gold_eligible_members")).parent_keys == {
-        key("member", "member_enrollment_silver_eligibility")
+    assert graph.get(key("member", "enrollment", "gold", "eligible_members")).parent_keys == {
+        key("member", "enrollment", "silver", "eligibility")
     }
-    bronze_claims = key("claims", "claims_adjudication_bronze_claim_lines")
+    bronze_claims = key("claims", "adjudication", "bronze", "claim_lines")
     for name in CLAIMS_SILVER:
-        assert graph.get(key("claims", f"claims_adjudication_silver_{name}")).parent_keys == {bronze_claims}
-    gold = graph.get(key("claims", "claims_adjudication_gold_paid_by_member"))
+        assert graph.get(key("claims", "adjudication", "silver", name)).parent_keys == {bronze_claims}
+    gold = graph.get(key("claims", "adjudication", "gold", "paid_by_member"))
     assert gold.group_name == "claims"
     assert gold.parent_keys == {
-        *(key("claims", f"claims_adjudication_silver_{name}") for name in CLAIMS_SILVER),
-        key("member", "member_enrollment_silver_enrollment"),  # claims gold joins member silver
+        *(key("claims", "adjudication", "silver", name) for name in CLAIMS_SILVER),
+        key("member", "enrollment", "silver", "enrollment"),  # claims gold joins member silver
     }
     assert gold.metadata["table"] == "spark_catalog.claims_adjudication.gold_paid_by_member"
 
@@ -42,7 +42,7 @@ def test_member_and_claims_assets_from_bronze_to_gold(clean_env: pytest.MonkeyPa
 def test_expectations_are_checks_blocking_for_fail_and_drop(clean_env: pytest.MonkeyPatch) -> None:
     defs = build_domains_defs(get_settings())
     checks = {
-        (spec.asset_key.path[-1], spec.name): spec
+        ("_".join(spec.asset_key.path), spec.name): spec
         for asset in defs.assets or []
         if isinstance(asset, dg.AssetsDefinition)
         for spec in asset.check_specs

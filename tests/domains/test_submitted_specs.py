@@ -23,9 +23,9 @@ from testsupport import DEPLOYED_FILES, REPO, deploy_bundle_code
 BUNDLE = REPO / "databricks"
 SPECS = load_specs(BUNDLE)
 SUBMITTED = [spec for spec in SPECS.jobs if isinstance(spec.spec, JobSpec) and spec.spec.run == "submit"]
-CUSTOMER_VALUE = dg.AssetKey(["analytics", "analytics_jaffle_shop_gold_customer_value"])
-CUSTOMER_TIERS = dg.AssetKey(["analytics", "analytics_jaffle_shop_gold_customer_tiers"])
-FACT_VIRTUAL_REVENUE = dg.AssetKey(["analytics", "analytics_kaizen_wars_gold_fact_virtual_revenue"])
+CUSTOMER_VALUE = dg.AssetKey(["analytics", "jaffle_shop", "gold", "customer_value"])
+CUSTOMER_TIERS = dg.AssetKey(["analytics", "jaffle_shop", "gold", "customer_tiers"])
+FACT_VIRTUAL_REVENUE = dg.AssetKey(["analytics", "kaizen_wars", "gold", "fact_virtual_revenue"])
 
 
 def _assets(defs: dg.Definitions) -> list[dg.AssetsDefinition]:

@@ -1,6 +1,6 @@
 """A bundle spec as Dagster assets: its tables, their expectations as checks, and how they run.
 
-Keys are `[domain, "{domain}_{source}_{layer}_{asset}"]` (the policy name whole), grouped by
+Keys are `<domain>/<source>/<layer>/<asset>` (`asset_keys.databricks_table_key`), grouped by
 domain, tagged with layer and source. Expectations become asset checks, blocking for the `fail` and
 `drop` actions; a streaming job's monitor adds a blocking `stream_healthy` check.
 """
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
+from lakehouse_resources.asset_keys import databricks_table_key
 from lakehouse_resources.databricks import LakehouseDatabricksClient
 from lakehouse_resources.platform.naming import ResourceName
 from lakehouse_resources.platform.specs import Dataset, Expectation, JobSpec, LoadedSpec, SpecSet
@@ -23,7 +24,7 @@ KINDS = {"spark", "databricks"}
 
 
 def asset_key(name: ResourceName) -> dg.AssetKey:
-    return dg.AssetKey([name.domain, name.key])
+    return databricks_table_key(name)
 
 
 def warehouse_reads(spec: LoadedSpec) -> list[dg.AssetKey]:

@@ -2,7 +2,7 @@
 
 Each bundle pipeline reads its raw feeds from the landing Volume of its domain and source (the
 target's `landing_root` variable, `data_ops.pipelines.landing_path`). That Volume is an external
-asset, `[domain, "{domain}_{source}_landing"]` (`landing_key`): no Dagster run writes it, the
+asset, `<domain>/<source>/landing` (`landing_key`): no Dagster run writes it, the
 feeds' producers do. The pipelines' root tables depend on it, so their automation conditions run
 them once new files land. The sensor `domains_landing_files` lists every landing Volume through the
 Files API and reports an `AssetMaterialization` of a Volume whose listing changed (names, sizes,
@@ -30,7 +30,7 @@ KINDS = {"databricks", "volume"}
 
 
 def landing_key(domain: str, source: str) -> dg.AssetKey:
-    return dg.AssetKey([domain, f"{domain}_{source}_landing"])
+    return dg.AssetKey([domain, source, "landing"])
 
 
 @dataclass(frozen=True)

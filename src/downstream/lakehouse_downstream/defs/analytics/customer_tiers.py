@@ -7,6 +7,7 @@ bridge, as a view under its last two parts (`analytics_jaffle_shop.gold_customer
 """
 
 import dagster as dg
+from lakehouse_resources.asset_keys import databricks_table_key
 from lakehouse_resources.automation import eager_condition
 from lakehouse_resources.platform.catalog import warehouse_name
 from lakehouse_resources.platform.naming import Layer, ResourceName
@@ -15,7 +16,7 @@ from lakehouse_resources.warehouse import DuckDBWarehouse
 
 # The table the notebook's spec declares, and its asset (the domains location's key rule).
 CUSTOMER_TIERS_NAME = ResourceName("analytics", "jaffle_shop", Layer.GOLD, "customer_tiers")
-CUSTOMER_TIERS = dg.AssetKey([CUSTOMER_TIERS_NAME.domain, CUSTOMER_TIERS_NAME.key])
+CUSTOMER_TIERS = databricks_table_key(CUSTOMER_TIERS_NAME)
 CUSTOMER_TIER_SUMMARY = dg.AssetKey(["analytics", "customer_tier_summary"])
 
 
