@@ -20,9 +20,10 @@ from lakehouse_ingestion.defs.schedules import ingestion_schedules
 # On every ingestion asset: the global lineage's "Materialize all" is refused because the assets
 # span code locations, so the UI says here how the whole platform runs from it.
 RUN_THE_PLATFORM = (
-    "Run the whole platform from the UI: materialize the ingestion assets (location `ingestion`,"
-    ' "Materialize all" on its lineage); the automation sensors of the transformation and downstream'
-    " locations then run everything downstream (dbt, Python, notebooks) as its inputs update."
+    'Run the whole platform from the UI: Lineage, filter `code_location:"ingestion"`, then'
+    ' "Materialize all"; the automation sensors of the transformation, downstream and domains'
+    " locations then run everything downstream (dbt, Python, the Databricks notebooks) as its"
+    " inputs update, and the domains' bronze to gold as their landing Volumes receive files."
 )
 
 
