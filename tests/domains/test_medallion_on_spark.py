@@ -42,7 +42,7 @@ def test_member_and_claims_materialize_to_gold_with_counted_checks(
     result = dg.materialize(list(assets.values()), selection=keys)
     assert result.success
     rows = {
-        event.asset_key.path[-1]: event.materialization.metadata["dagster/row_count"].value
+        "_".join(event.asset_key.path): event.materialization.metadata["dagster/row_count"].value
         for event in result.get_asset_materialization_events()
         if event.asset_key and "dagster/row_count" in event.materialization.metadata
     }
@@ -51,7 +51,7 @@ def test_member_and_claims_materialize_to_gold_with_counted_checks(
     assert rows["claims_adjudication_bronze_claim_lines"] == 1711
     assert int(rows["claims_adjudication_gold_paid_by_member"] or 0) > 0  # type: ignore[arg-type]
     checks = {
-        (evaluation.asset_key.path[-1], evaluation.check_name): evaluation
+        ("_".join(evaluation.asset_key.path), evaluation.check_name): evaluation
         for evaluation in result.get_asset_check_evaluations()
     }
     dropped = checks["member_enrollment_silver_demographics", "birth_date_in_past"]
