@@ -15,7 +15,7 @@ from databricks.bundles.core import Resources
 from databricks.bundles.jobs import Job
 from databricks.bundles.pipelines import Pipeline
 from lakehouse_resources.platform.naming import NamespaceRule, ResourceName
-from lakehouse_resources.platform.parameters import table_arguments, upstream
+from lakehouse_resources.platform.parameters import table_arguments, upstream, upstream_key
 from lakehouse_resources.platform.specs import (
     Dataset,
     JobSpec,
@@ -76,12 +76,6 @@ def _tags(spec: LoadedSpec, target: str, extra: Mapping[str, str] = {}) -> dict[
         "lakehouse_resource": spec.key,
         **extra,
     }
-
-
-def _upstream_key(spec: LoadedSpec, name: ResourceName) -> str:
-    """`<layer>.<asset>` for the spec's own domain and source, else `<domain>.<source>.<layer>.<asset>`."""
-    local = (name.domain, name.source) == (spec.name.domain, spec.name.source)
-    return ("" if local else f"{name.domain}.{name.source}.") + f"{name.layer.value}.{name.asset}"
 
 
 def job(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Job:
@@ -189,7 +183,7 @@ def pipeline(spec: LoadedSpec, target: str, variables: Mapping[str, Any]) -> Pip
             if inputs:
                 configuration[same_update_conf(name)] = json.dumps(inputs, separators=(",", ":"))
     for name in upstream(spec):
-        configuration[f"lakehouse.table.{_upstream_key(spec, name)}"] = str(rule.resolve(name, target))
+        configuration[f"lakehouse.table.{upstream_key(spec, name)}"] = str(rule.resolve(name, target))
     configuration.update(body.configuration)
     libraries = [
         {"file": {"path": f"{FILES}/{lib}"}}

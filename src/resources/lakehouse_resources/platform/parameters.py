@@ -10,8 +10,8 @@ from the target's namespace rule; the code never builds one.
 from __future__ import annotations
 
 from lakehouse_resources.platform.catalog import SESSION_CATALOG
-from lakehouse_resources.platform.naming import Layer, NamespaceRule, ResourceName, TableName
-from lakehouse_resources.platform.specs import JobSpec, LoadedSpec
+from lakehouse_resources.platform.naming import NamespaceRule, ResourceName, TableName
+from lakehouse_resources.platform.specs import JobSpec, LoadedSpec, resolve_ref
 
 
 def table_parameter(name: ResourceName) -> str:
@@ -24,19 +24,21 @@ def upstream(spec: LoadedSpec) -> list[ResourceName]:
     own = spec.tables()
     found: list[ResourceName] = []
     for dataset in spec.spec.datasets:
-        for ref in dataset.depends_on:
-            parts = ref.split(".")
-            where = (spec.name.domain, spec.name.source) if len(parts) == 2 else (parts[0], parts[1])
-            name = ResourceName(*where, Layer(parts[-2]), parts[-1])
+        for name in (resolve_ref(spec.name, ref) for ref in dataset.depends_on):
             if name not in own and name not in found:
                 found.append(name)
     return found
 
 
-def upstream_parameter(spec: LoadedSpec, name: ResourceName) -> str:
-    """`<layer>_<asset>_table` for the spec's own domain and source, else with the domain and source."""
+def upstream_key(spec: LoadedSpec, name: ResourceName) -> str:
+    """`<layer>.<asset>` for the spec's own domain and source, else `<domain>.<source>.<layer>.<asset>`."""
     local = (name.domain, name.source) == (spec.name.domain, spec.name.source)
-    return ("" if local else f"{name.domain}_{name.source}_") + f"{name.layer.value}_{name.asset}_table"
+    return ("" if local else f"{name.domain}.{name.source}.") + f"{name.layer.value}.{name.asset}"
+
+
+def upstream_parameter(spec: LoadedSpec, name: ResourceName) -> str:
+    """How a job task is told where an upstream table lives: its key with `_`, then `_table`."""
+    return f"{upstream_key(spec, name).replace('.', '_')}_table"
 
 
 def warehouse_table(rule: NamespaceRule, catalog: str, schema: str, table: str, target: str) -> TableName:

@@ -235,7 +235,7 @@ class SpecSet:
         raise KeyError(name.key)
 
     def dependencies(self, ref: TableRef) -> list[ResourceName]:
-        return [_resolve_ref(ref.owner.name, dep) for dep in ref.dataset.depends_on]
+        return [resolve_ref(ref.owner.name, dep) for dep in ref.dataset.depends_on]
 
     def only(self, path: Path) -> SpecSet:
         """The set restricted to one spec file (absolute or relative to the bundle root)."""
@@ -246,7 +246,8 @@ class SpecSet:
         return SpecSet(self.root, chosen)
 
 
-def _resolve_ref(owner: ResourceName, ref: str) -> ResourceName:
+def resolve_ref(owner: ResourceName, ref: str) -> ResourceName:
+    """A `depends_on` entry of a spec owned by `owner`: `<layer>.<name>` there, or fully qualified."""
     parts = ref.split(".")
     if len(parts) == 2:
         return ResourceName(owner.domain, owner.source, Layer(check_layer(parts[0])), parts[1])
@@ -529,7 +530,7 @@ def _check_dependencies(files: list[_File]) -> Iterator[str]:
             for i, dep in enumerate(table.depends_on or []):
                 where = f"{file.relative}: datasets[{table.index}].depends_on[{i}]"
                 try:
-                    target = _resolve_ref(table.name, dep)
+                    target = resolve_ref(table.name, dep)
                 except NamingError as exc:
                     yield f"{where} {exc}"
                     continue
