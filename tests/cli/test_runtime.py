@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 from lakehouse_cli.home import local_instance
-from lakehouse_resources.settings import LakehouseSettings
+from lakehouse_resources.settings import LakehouseSettings, get_settings
 from runtime_support import (
     JAFFLE_SHOP_CHAIN,
     alive,
@@ -127,6 +127,47 @@ def test_stand_ins_are_shared_counted_and_never_a_strangers(
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+
+def test_a_second_warehouse_in_the_same_folder_gets_stand_ins_of_its_own(
+    local_settings: LakehouseSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Joining the first warehouse's stand-ins would run the second's notebooks on the first's
+    # tables (issue 20): the other file's runs, Spark catalog and registry live apart.
+    monkeypatch.setenv("LAKEHOUSE_STANDIN_SPARK_AT_START", "false")
+    other_warehouse = local_settings.state_dir / "lake_other.duckdb"
+    first = lakehouse("standins", log=tmp_path / "first.log")
+    second = None
+    try:
+        wait_for(lambda: "Ctrl-C to stop" in (tmp_path / "first.log").read_text(), "the first warehouse's")
+        monkeypatch.setenv("LAKEHOUSE_DUCKDB_PATH", str(other_warehouse))
+        other_settings = get_settings()
+        second = lakehouse("standins", log=tmp_path / "second.log")
+        wait_for(lambda: "Ctrl-C to stop" in (tmp_path / "second.log").read_text(), "the second warehouse's")
+
+        assert "stand-ins started" in (tmp_path / "second.log").read_text()
+        mine = _server(local_settings.standin_registry_dir / "server.json")
+        other = _server(other_settings.standin_registry_dir / "server.json")
+        assert (
+            other_settings.standin_registry_dir
+            == local_settings.state_dir / "warehouses" / "lake_other" / "standins"
+        )
+        assert (mine["warehouse"], other["warehouse"]) == (
+            str(local_settings.duckdb_path),
+            str(other_warehouse),
+        )
+        assert mine["pid"] != other["pid"]
+        assert mine["databricks_port"] != other["databricks_port"]
+        # A code server of either warehouse (`dg dev`, no port variables) finds its own stand-in.
+        monkeypatch.delenv("LAKEHOUSE_DATABRICKS_STANDIN_PORT")
+        assert get_settings().databricks_standin_port == other["databricks_port"]
+        monkeypatch.setenv("LAKEHOUSE_DUCKDB_PATH", str(local_settings.duckdb_path))
+        assert get_settings().databricks_standin_port == mine["databricks_port"]
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=60)
 
 
 def test_dev_on_a_busy_port_exits_non_zero_and_starts_nothing(

@@ -214,15 +214,17 @@ def deploy_local(settings: LakehouseSettings, target: str = "local") -> str:
 
     root = settings.root / "databricks"
     client = databricks_client_from_settings(settings).workspace_client()
-    lock_file = settings.state_dir / "bundle-deploy.lock"
+    lock_file = settings.warehouse_state_dir / "bundle-deploy.lock"
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     token = settings.standin_token if settings.uses_databricks_standin else None
-    # One deploy at a time per checkout: two `task pipeline`s started together share the stand-in.
+    # One deploy at a time per warehouse: two `task pipeline`s started together share its stand-in.
     with lock_file.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         # The CLI's local state lives with the stand-in's workspace it describes.
         local_state = (
-            settings.state_dir / "databricks_standin" / "cli" if settings.uses_databricks_standin else None
+            settings.warehouse_state_dir / "databricks_standin" / "cli"
+            if settings.uses_databricks_standin
+            else None
         )
         summary = deploy_bundle(
             client, root, target, cli=find_cli(settings.root), token=token, local_state=local_state

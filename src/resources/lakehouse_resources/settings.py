@@ -55,6 +55,7 @@ DBT_CLOUD_DEFAULT_ACCESS_URL = "https://cloud.getdbt.com"
 # The team's scheduled kaizen_wars job in dbt Cloud (the stand-in creates one under this name).
 DBT_CLOUD_JOB_NAME = "kaizen_wars build"
 STANDIN_TOKEN_FILE = "standin-token"
+DEFAULT_WAREHOUSE_FILE = "warehouse.duckdb"
 # The stand-ins' registry under the state folder (`lakehouse_standins.shared`): `server.json` names
 # the one server process of the checkout, the checkout and warehouse it serves and its ports.
 STANDIN_REGISTRY_DIR = "standins"
@@ -324,7 +325,7 @@ class LakehouseSettings(BaseSettings):
     # --- warehouse -------------------------------------------------------------------------
     @property
     def duckdb_path(self) -> Path:
-        path = self.duckdb_path_override or self.root / ".lakehouse" / "warehouse.duckdb"
+        path = self.duckdb_path_override or self.root / ".lakehouse" / DEFAULT_WAREHOUSE_FILE
         return path if path.is_absolute() else (self.root / path)
 
     @property
@@ -333,9 +334,19 @@ class LakehouseSettings(BaseSettings):
         return self.duckdb_path.parent
 
     @property
+    def warehouse_state_dir(self) -> Path:
+        """State that belongs to one warehouse file: its stand-ins (registry, runs, Spark catalog),
+        dlt's pipeline state, the dbt Cloud state. The state folder itself for the default
+        `warehouse.duckdb`; `<state>/warehouses/<file stem>/` for another file beside it, so two
+        warehouses in one folder never share a stand-in, a Spark table or an incremental cursor."""
+        if self.duckdb_path.name == DEFAULT_WAREHOUSE_FILE:
+            return self.state_dir
+        return self.state_dir / "warehouses" / self.duckdb_path.stem
+
+    @property
     def standin_registry_dir(self) -> Path:
-        """Where the checkout's stand-in server registers (`lakehouse_standins.shared`)."""
-        return self.state_dir / STANDIN_REGISTRY_DIR
+        """Where this warehouse's stand-in server registers (`lakehouse_standins.shared`)."""
+        return self.warehouse_state_dir / STANDIN_REGISTRY_DIR
 
     @property
     def data_dir(self) -> Path:

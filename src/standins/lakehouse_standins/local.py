@@ -36,7 +36,7 @@ def dbt_cloud_config(settings: LakehouseSettings) -> StandinConfig:
     target = settings.dbt_cloud_target()
     return StandinConfig(
         project_dir=settings.dbt_dir / "kaizen_wars",
-        work_dir=settings.state_dir / "dbt_cloud_standin",
+        work_dir=settings.warehouse_state_dir / "dbt_cloud_standin",
         duckdb_path=settings.duckdb_path,
         account_id=target.account_id,
         project_id=target.project_id,
@@ -52,13 +52,13 @@ def databricks_standin(
     """The stand-in with its own Spark under `<state>/spark`, or on the server at `spark_remote`."""
     volume = settings.databricks_volume.removeprefix("/Volumes/").strip("/")
     return DatabricksStandin(
-        settings.state_dir / "databricks_standin",
+        settings.warehouse_state_dir / "databricks_standin",
         settings.duckdb_path,
         port=port,
         token=settings.standin_token,
         clusters=[settings.databricks_cluster or LOCAL_STANDIN_CLUSTER_ID],
         known_volumes=sorted({DEFAULT_VOLUME, volume, *bundle_volumes(settings)}),
-        spark_dir=settings.state_dir / "spark",
+        spark_dir=settings.warehouse_state_dir / "spark",
         spark_remote=spark_remote,
         catalog=settings.catalog,
         spark_at_start=settings.standin_spark_at_start,

@@ -1,7 +1,9 @@
 """The stand-ins one checkout's commands share: one server process, counted users, recorded ports.
 
-`task pipeline`, `task dev` and `task standins` each join the stand-ins of their warehouse's
-state folder (`<state>/standins/`): the first starts a server process (`python -m
+`task pipeline`, `task dev` and `task standins` each join the stand-ins of their warehouse
+(`settings.warehouse_state_dir / "standins"`; a second warehouse file in the same folder gets
+stand-ins, runs and a Spark catalog of its own, so no run reads or writes another warehouse's
+tables): the first starts a server process (`python -m
 lakehouse_standins.shared`), later ones find it in `server.json` and register as users. The server
 lives while any user process lives: a user leaving last stops it, and the server itself exits
 within a second once every user is gone, even one killed with `kill -9`.
@@ -131,7 +133,9 @@ def _choose_port(configured: int, name: str, notes: list[str]) -> int:
     if port_free(configured):
         return configured
     port = free_port()
-    notes.append(f"port {configured} ({name}) is taken by another program: its stand-in uses {port}")
+    notes.append(
+        f"port {configured} ({name}) is taken by another program or warehouse: its stand-in uses {port}"
+    )
     return port
 
 

@@ -95,7 +95,7 @@ def kaizen_wars_pipeline(settings: LakehouseSettings) -> dlt.Pipeline:
         pipeline_name="kaizen_wars",
         destination=destination,
         dataset_name="raw",
-        pipelines_dir=str(settings.state_dir / "dlt"),
+        pipelines_dir=str(settings.warehouse_state_dir / "dlt"),
     )
 
 
