@@ -19,7 +19,7 @@ def state_path(settings: LakehouseSettings) -> Path:
     target = settings.dbt_cloud_target()
     digest = _project_digest(settings, target.access_url)
     name = f"{KAIZEN_WARS}-{target.account_id}-{target.project_id}-{target.environment_id}-{digest}.json"
-    return settings.warehouse_state_dir / "dbt_cloud" / name
+    return settings.state_dir / "dbt_cloud" / name
 
 
 def _project_digest(settings: LakehouseSettings, access_url: str) -> str:

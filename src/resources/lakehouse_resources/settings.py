@@ -335,8 +335,8 @@ class LakehouseSettings(BaseSettings):
 
     @property
     def warehouse_state_dir(self) -> Path:
-        """State that belongs to one warehouse file: its stand-ins (registry, runs, Spark catalog),
-        dlt's pipeline state, the dbt Cloud state. The state folder itself for the default
+        """State that belongs to one warehouse file: its stand-ins (registry, runs, Spark catalog)
+        and dlt's pipeline state (its incremental cursors). The state folder itself for the default
         `warehouse.duckdb`; `<state>/warehouses/<file stem>/` for another file beside it, so two
         warehouses in one folder never share a stand-in, a Spark table or an incremental cursor."""
         if self.duckdb_path.name == DEFAULT_WAREHOUSE_FILE:
