@@ -148,6 +148,7 @@ def test_a_killed_standin_fails_the_step_naming_it_and_the_next_run_works(
         while not _a_run_is_running(port, "killed-standin-token") and time.monotonic() < deadline:
             assert step.is_alive(), "the step ended before its run started"
             time.sleep(0.5)
+        assert _a_run_is_running(port, "killed-standin-token"), "runs/list never showed the run RUNNING"
         spark_pids = _spark_pids(tmp_path / "spark")
         assert spark_pids, "the stand-in's Spark is not running"
         time.sleep(8)  # the task process is up and its query under way

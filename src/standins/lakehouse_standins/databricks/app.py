@@ -90,7 +90,7 @@ def create_databricks_app(
     run_routes = jobs.routes(job_api)
     app = Starlette(
         routes=[
-            *deployed_jobs.routes(deployed, run_routes),
+            *deployed_jobs.routes(deployed, run_routes, lambda: list(job_api.runs.values())),
             *run_routes,
             *pipelines.routes(pipeline_api),
             *volumes.routes(vols),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections.abc import Callable, Iterable
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from starlette.routing import Route
 from lakehouse_standins.databricks.errors import ApiError, answers_api_errors
 from lakehouse_standins.databricks.history import STOPPING, restore_job_runs, save_job_run
 from lakehouse_standins.databricks.job_runs import JobRun, TaskRun
+from lakehouse_standins.databricks.runs import Run
 from lakehouse_standins.databricks.spark_runtime import SparkServer
 from lakehouse_standins.databricks.store import Store
 from lakehouse_standins.databricks.task_process import run_task
@@ -209,11 +211,19 @@ class DeployedJobs:
         thread.start()
         return run
 
-    def list_runs(self, params: dict[str, str]) -> dict[str, Any]:
-        """Job runs, newest first; `job_id`, `active_only`, `completed_only`, `limit`, `page_token`."""
-        runs = sorted(self.runs.values(), key=lambda r: r.run_id, reverse=True)
+    def list_runs(self, params: dict[str, str], one_time: Iterable[Run] = ()) -> dict[str, Any]:
+        """Job runs and one-time runs (`runs/submit`'s, `run_type` SUBMIT_RUN) as a workspace lists
+        them, newest start first; `job_id` (job runs only), `run_type`, `active_only`,
+        `completed_only`, `limit`, `page_token`."""
+        runs: list[JobRun | Run] = [*self.runs.values()]
+        if not params.get("job_id"):
+            runs += list(one_time)
+        runs.sort(key=lambda r: (r.start_time, r.run_id), reverse=True)
         if params.get("job_id"):
-            runs = [r for r in runs if str(r.job_id) == str(params["job_id"])]
+            runs = [r for r in runs if isinstance(r, JobRun) and str(r.job_id) == str(params["job_id"])]
+        if params.get("run_type"):
+            wanted = params["run_type"].upper()
+            runs = [r for r in runs if ("SUBMIT_RUN" if isinstance(r, Run) else "JOB_RUN") == wanted]
         if str(params.get("active_only", "false")).lower() == "true":
             runs = [r for r in runs if not r.end_time]
         if str(params.get("completed_only", "false")).lower() == "true":
@@ -335,9 +345,10 @@ class DeployedJobs:
             thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def routes(api: DeployedJobs, run_routes: list[Route]) -> list[Route]:
+def routes(api: DeployedJobs, run_routes: list[Route], one_time: Callable[[], Iterable[Run]]) -> list[Route]:
     """The deployed-jobs endpoints, and `runs/get|get-output|cancel` that fall back to `run_routes`
-    (the one-time runs' own) for a run id that is not a job run's."""
+    (the one-time runs' own) for a run id that is not a job run's; `runs/list` lists both kinds,
+    the one-time runs from `one_time()`."""
     fallback = {
         (route.path, method): route.endpoint for route in run_routes for method in route.methods or ()
     }
@@ -364,7 +375,7 @@ def routes(api: DeployedJobs, run_routes: list[Route]) -> list[Route]:
         return JSONResponse(api.list(dict(request.query_params)))
 
     async def list_runs(request: Request) -> Response:
-        found = api.list_runs(dict(request.query_params))
+        found = api.list_runs(dict(request.query_params), one_time())
         base = str(request.base_url).rstrip("/")
         # A run's tasks come only with expand_tasks=true, as on a workspace.
         expand = request.query_params.get("expand_tasks", "false").lower() == "true"
