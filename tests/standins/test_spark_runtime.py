@@ -4,7 +4,11 @@ import time
 from pathlib import Path
 
 import pytest
-from lakehouse_standins.databricks.spark_runtime import SparkRuntime, SparkUnavailable
+from lakehouse_standins.databricks.spark_runtime import (
+    SparkRuntime,
+    SparkUnavailable,
+    clear_unfinished_metastore,
+)
 from pyspark.errors import AnalysisException
 
 
@@ -65,3 +69,21 @@ def test_a_standin_told_to_wait_starts_no_jvm_until_a_spark_task(tmp_path) -> No
         time.sleep(1.0)  # an eager start launches its JVM well within this
         assert standin.spark.pid is None
         assert not (tmp_path / "spark" / "server.log").exists()
+
+
+def test_a_metastore_whose_creation_was_killed_is_recreated_and_a_finished_one_kept(tmp_path: Path) -> None:
+    # A stand-in killed during its first Spark start left this; Derby refuses it ("exists. However,
+    # it does not contain the expected 'service.properties' file") and every later start failed.
+    interrupted = tmp_path / "interrupted" / "metastore_db"
+    (interrupted / "seg0").mkdir(parents=True)
+    finished = tmp_path / "finished" / "metastore_db"
+    (finished / "seg0").mkdir(parents=True)
+    (finished / "service.properties").write_text("derby\n")
+
+    note = clear_unfinished_metastore(interrupted)
+
+    assert note is not None
+    assert "creation was interrupted" in note
+    assert not interrupted.exists()
+    assert clear_unfinished_metastore(finished) is None
+    assert (finished / "seg0").is_dir()

@@ -129,6 +129,18 @@ def server_command(spark_dir: Path, port: int, jars: list[Path]) -> list[str]:
     return command
 
 
+def clear_unfinished_metastore(metastore: Path) -> str | None:
+    """Remove a Derby metastore whose creation never finished (no `service.properties`: the JVM was
+    killed while the first catalog call created it); Derby refuses to open one, so every later
+    start would fail. It holds no table yet; the tables' files under `warehouse/` stay."""
+    if not metastore.is_dir() or (metastore / "service.properties").exists():
+        return None
+    shutil.rmtree(metastore)
+    return (
+        f"removed {metastore}: its creation was interrupted (no service.properties); Spark creates it again"
+    )
+
+
 class SparkServer(Protocol):
     """What the stand-in needs from a Spark: start it, its URL once up, stop it."""
 
@@ -247,6 +259,9 @@ class SparkRuntime:
         env.pop("SPARK_CONNECT_MODE_ENABLED", None)
         jars = require_delta_jars(self.packages_dir, env)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child keeps it; closed when we exit
+        if note := clear_unfinished_metastore(self.spark_dir / "metastore_db"):
+            log.write(f"{note}\n".encode())
+            log.flush()
         try:
             return start_child(
                 server_command(self.spark_dir, self.port, jars),
