@@ -7,7 +7,7 @@ from pathlib import Path
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
-from databricks.sdk.service.jobs import RunType
+from databricks.sdk.service.jobs import RunType, Task
 from testsupport import sparkless_standin
 
 
@@ -38,11 +38,10 @@ def test_one_time_runs_are_listed_beside_job_runs_as_on_a_workspace(tmp_path: Pa
             "existing_cluster_id": "standin-cluster",
         }
         api = sdk.api_client
-        job_id = api.do("POST", "/api/2.2/jobs/create", body={"name": "listed", "tasks": [task]})["job_id"]  # type: ignore[index]
+        job_id = sdk.jobs.create(name="listed", tasks=[Task.from_dict(task)]).job_id
         job_run = api.do("POST", "/api/2.2/jobs/run-now", body={"job_id": job_id})["run_id"]  # type: ignore[index]
-        one_time = api.do("POST", "/api/2.2/jobs/runs/submit", body={"run_name": "once", "tasks": [task]})[
-            "run_id"
-        ]  # type: ignore[index]
+        submit = {"run_name": "once", "tasks": [task]}
+        one_time = api.do("POST", "/api/2.2/jobs/runs/submit", body=submit)["run_id"]  # type: ignore[index]
 
         everything = [(run.run_id, run.run_type.value) for run in sdk.jobs.list_runs()]  # type: ignore[union-attr]
         submitted = [run.run_id for run in sdk.jobs.list_runs(run_type=RunType.SUBMIT_RUN)]
