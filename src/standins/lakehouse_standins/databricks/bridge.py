@@ -39,8 +39,15 @@ from lakehouse_standins.databricks.spark_runtime import private_session
 BRIDGED_SCHEMAS = ("raw", "staging", "marts")
 _LOCK_WAIT_SECONDS = 30.0
 # One catalog per Spark server, however many bridges talk to it (the tests run several stand-ins
-# on one server): two bridges registering the same name at once would collide.
-_CATALOG_LOCK = threading.Lock()
+# on one server): two bridges registering the same name at once would collide. A lock per server,
+# so a bridge retrying an unreachable server never holds up the bridges of another.
+_CATALOG_LOCKS: dict[str, threading.Lock] = {}
+_CATALOG_LOCKS_GUARD = threading.Lock()
+
+
+def _catalog_lock(spark_remote: str) -> threading.Lock:
+    with _CATALOG_LOCKS_GUARD:
+        return _CATALOG_LOCKS.setdefault(spark_remote, threading.Lock())
 
 
 class BridgeError(RuntimeError):
@@ -111,7 +118,7 @@ class WarehouseBridge:
             with self._connect(read_only=True) as con:
                 tables = self._export(con)
             try:
-                with _CATALOG_LOCK:
+                with _catalog_lock(spark_remote):
                     self._register(spark_remote, tables)
             except Exception as exc:  # a Spark error: the run fails naming it, the stand-in lives on
                 raise BridgeError(f"The warehouse tables could not be registered in Spark: {exc}") from exc

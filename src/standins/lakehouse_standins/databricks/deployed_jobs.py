@@ -215,12 +215,11 @@ class DeployedJobs:
         """Job runs and one-time runs (`runs/submit`'s, `run_type` SUBMIT_RUN) as a workspace lists
         them, newest start first; `job_id` (job runs only), `run_type`, `active_only`,
         `completed_only`, `limit`, `page_token`."""
-        runs: list[JobRun | Run] = [*self.runs.values()]
-        if not params.get("job_id"):
-            runs += list(one_time)
+        job_id = params.get("job_id")
+        runs: list[JobRun | Run] = [r for r in self.runs.values() if not job_id or str(r.job_id) == job_id]
+        if not job_id:
+            runs.extend(one_time)
         runs.sort(key=lambda r: (r.start_time, r.run_id), reverse=True)
-        if params.get("job_id"):
-            runs = [r for r in runs if isinstance(r, JobRun) and str(r.job_id) == str(params["job_id"])]
         if params.get("run_type"):
             wanted = params["run_type"].upper()
             runs = [r for r in runs if ("SUBMIT_RUN" if isinstance(r, Run) else "JOB_RUN") == wanted]
