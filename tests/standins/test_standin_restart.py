@@ -351,3 +351,51 @@ def test_a_run_that_ended_longer_ago_than_a_workspace_keeps_is_forgotten_with_it
     assert kept["state"]["result_state"] == "FAILED"
     assert not Path(record["folder"]).exists()
     assert (tmp_path / "standin" / "runs" / str(recent)).exists()
+
+
+def test_an_update_older_than_a_workspace_keeps_is_forgotten_with_its_events(tmp_path: Path) -> None:
+    first = start(tmp_path)
+    try:
+        pipeline_id = api(first).do("POST", "/api/2.0/pipelines", body={"name": "p", "libraries": []})[
+            "pipeline_id"
+        ]
+    finally:
+        first.stop()
+    # Two ended updates with an event each, one started longer ago than a workspace keeps a run.
+    store = Store(tmp_path / "standin" / "history.sqlite")
+    [record] = store.load("pipeline")
+    long_ago = int((time.time() - (RETENTION_DAYS + 1) * 86_400) * 1000)
+    updates = [
+        {
+            "update_id": update_id, "pipeline_id": pipeline_id, "state": "COMPLETED", "cause": "API_CALL",
+            "creation_time": created, "full_refresh": False, "refresh_selection": [], "full_refresh_selection": [],
+        }
+        for update_id, created in (("u-old", long_ago), ("u-new", int(time.time() * 1000)))
+    ]  # fmt: skip
+    store.put("pipeline", pipeline_id, {**record, "updates": updates})
+    for number, update in enumerate(updates, start=1):
+        event = {
+            "id": f"e-{number}", "event_type": "update_progress", "level": "INFO", "message": update["update_id"],
+            "timestamp": "2026-01-01T00:00:00.000Z", "details": {},
+            "origin": {"pipeline_id": pipeline_id, "update_id": update["update_id"]},
+        }  # fmt: skip
+        store.put("pipeline_event", event["id"], event, parent=pipeline_id)
+    store.close()
+
+    second = start(tmp_path)
+    try:
+        client = api(second)
+        listed = client.do("GET", f"/api/2.0/pipelines/{pipeline_id}/updates")["updates"]
+        events = client.do("GET", f"/api/2.0/pipelines/{pipeline_id}/events")["events"]
+        with pytest.raises(ResourceDoesNotExist, match="u-old"):
+            client.do("GET", f"/api/2.0/pipelines/{pipeline_id}/updates/u-old")
+    finally:
+        second.stop()
+
+    assert [u["update_id"] for u in listed] == ["u-new"]
+    assert [e["message"] for e in events] == ["u-new"]
+    store = Store(tmp_path / "standin" / "history.sqlite")
+    try:  # gone from the file too, not only from the API
+        assert [e["message"] for e in store.load("pipeline_event")] == ["u-new"]
+    finally:
+        store.close()

@@ -3,16 +3,20 @@
 A pipeline's spec and updates are one record, written when it is created, edited or an update
 changes state; its events are records of their own, written once each. An update that had not
 ended when its stand-in stopped comes back FAILED with an ERROR event saying so; a stand-in that
-stops cleanly says so before it cancels its updates.
+stops cleanly says so before it cancels its updates. As with runs (`history.RETENTION_DAYS`), an
+ended update started longer ago than a workspace keeps a run is forgotten with its events when the
+stand-in starts, so the store does not grow with every update for ever.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from lakehouse_standins.databricks.history import RETENTION_DAYS
 from lakehouse_standins.databricks.pipelines import (
     UPDATE_STATES_ENDED,
     PipelineRecord,
@@ -51,11 +55,31 @@ class PersistentPipelines(Pipelines):
             )
             self.pipelines[record.pipeline_id] = record
             self._saved_events[record.pipeline_id] = len(record.events)
+            self._forget_expired(record)
             for update in record.updates:
                 if update.state not in UPDATE_STATES_ENDED:
                     message = STOPPED.format(state=update.state)
                     self._event(record, update, "update_progress", message, level="ERROR")
                     self._set_state(record, update, "FAILED")
+
+    def _forget_expired(self, record: PipelineRecord) -> None:
+        """Drop the ended updates started more than RETENTION_DAYS ago, and their events."""
+        cutoff = int((time.time() - RETENTION_DAYS * 86_400) * 1000)
+        expired = {
+            u.update_id for u in record.updates if u.state in UPDATE_STATES_ENDED and u.creation_time < cutoff
+        }
+        if not expired:
+            return
+        record.updates[:] = [u for u in record.updates if u.update_id not in expired]
+        kept = []
+        for event in record.events:
+            if event["origin"].get("update_id") in expired:
+                self.store.remove("pipeline_event", event["id"])
+            else:
+                kept.append(event)
+        record.events[:] = kept
+        self._saved_events[record.pipeline_id] = len(kept)
+        self._save(record)
 
     def _save(self, record: PipelineRecord) -> None:
         with self._save_lock:
