@@ -16,7 +16,7 @@ from lakehouse_resources.settings import LakehouseSettings
 
 from lakehouse_domains.defs.assets import spec_assets
 from lakehouse_domains.defs.landing import landing_asset, landing_sensor, landing_volumes
-from lakehouse_domains.defs.sensors import stream_state_sensor
+from lakehouse_domains.defs.sensors import pipeline_state_sensor, stream_state_sensor
 
 
 def bundle_target(settings: LakehouseSettings) -> str:
@@ -38,6 +38,11 @@ def build_domains_defs(settings: LakehouseSettings) -> dg.Definitions:
         *(
             stream_state_sensor(spec, target, settings)
             for spec in specs.jobs
+            if getattr(spec.spec, "continuous", False)
+        ),
+        *(
+            pipeline_state_sensor(spec, target, settings)
+            for spec in specs.pipelines
             if getattr(spec.spec, "continuous", False)
         ),
     ]

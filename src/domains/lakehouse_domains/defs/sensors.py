@@ -1,15 +1,23 @@
-"""A continuous job in production: a sensor reads its state and alerts when it stopped or struggles."""
+"""Continuous work in production, which Databricks runs and Dagster only observes (docs/operations.md).
+
+A continuous job: a sensor reads its state and alerts when it stopped or its stream monitor alerts.
+A continuous pipeline: a sensor reports each table its flows wrote since the last tick as a
+materialization (so what depends on it runs), and alerts when no update is running.
+"""
 
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import dagster as dg
 from lakehouse_resources.alerts import RunFailureAlert, notifier_from_settings
 from lakehouse_resources.databricks import LakehouseDatabricksClient
-from lakehouse_resources.platform.specs import LoadedSpec
+from lakehouse_resources.platform.specs import LoadedSpec, PipelineSpec
 from lakehouse_resources.platform.targets import BundleTarget
 from lakehouse_resources.settings import Environment, LakehouseSettings
+
+from lakehouse_domains.defs.assets import asset_key
 
 ALERT_TAG = "STREAM_MONITOR_ALERT"
 
@@ -84,5 +92,107 @@ def stream_state_sensor(
             )
         )
         return dg.SkipReason(f"{name}: alerted - {problem}")
+
+    return _sensor
+
+
+def rows_written(
+    events: Sequence[Mapping[str, Any]], tables: Mapping[str, dg.AssetKey]
+) -> dict[dg.AssetKey, tuple[int, str]]:
+    """Per table of `tables` (full name -> key) its flows reported in `events`: the rows written,
+    summed (a continuous flow reports each batch's rows), and the last update that wrote them."""
+    from lakehouse_resources.databricks.deployed import dataset_identity
+
+    written: dict[dg.AssetKey, tuple[int, str]] = {}
+    for event in events:
+        origin = event.get("origin") or {}
+        progress = (event.get("details") or {}).get("flow_progress") or {}
+        rows = (progress.get("metrics") or {}).get("num_output_rows")
+        key = tables.get(dataset_identity(str(origin.get("dataset_name") or "")))
+        if key is None or rows is None:
+            continue
+        total, _ = written.get(key, (0, ""))
+        written[key] = (total + int(rows), str(origin.get("update_id") or ""))
+    return written
+
+
+def pipeline_state_sensor(
+    spec: LoadedSpec, target: BundleTarget, settings: LakehouseSettings
+) -> dg.SensorDefinition:
+    body = spec.spec
+    assert isinstance(body, PipelineSpec)
+    name = spec.name.deployed(target.name)
+    notifier = notifier_from_settings(settings)
+    names = {
+        str(target.namespace.resolve(spec.table_name(d), target.name)): asset_key(spec.table_name(d))
+        for d in body.datasets
+    }
+
+    @dg.sensor(
+        name=f"{spec.key}_pipeline_state",
+        minimum_interval_seconds=300,
+        # Running in production, where the pipeline runs continuously; elsewhere Dagster runs it.
+        default_status=dg.DefaultSensorStatus.RUNNING
+        if settings.env is Environment.PROD
+        else dg.DefaultSensorStatus.STOPPED,
+        description=(
+            f"Reports the tables the continuous Databricks pipeline {name} wrote since the last tick,"
+            " and alerts when no update is running."
+        ),
+    )
+    def _sensor(
+        context: dg.SensorEvaluationContext, databricks_workspace: LakehouseDatabricksClient
+    ) -> dg.SensorResult:
+        from lakehouse_resources.databricks.deployed import (
+            UPDATE_ENDED,
+            dataset_identity,
+            events_since,
+            find_pipeline,
+            pipeline_url,
+            workspace_name,
+        )
+
+        tables = {dataset_identity(table): key for table, key in names.items()}
+
+        client = databricks_workspace.workspace_client()
+        pipeline_id = find_pipeline(client, workspace_name(client, target, name), target.name)
+        # The cursor is the last event seen: each write is reported once, however often the sensor runs.
+        events = events_since(client, pipeline_id, context.cursor or None)
+        host = client.config.host or ""
+        materializations = [
+            dg.AssetMaterialization(
+                asset_key=key,
+                description=f"Written by the continuous pipeline {name}",
+                metadata={
+                    "rows_written_since_last_tick": dg.MetadataValue.int(rows),
+                    "databricks_update_id": update_id,
+                    "databricks_pipeline_url": dg.MetadataValue.url(
+                        pipeline_url(host, pipeline_id, update_id)
+                    ),
+                },
+            )
+            for key, (rows, update_id) in rows_written(events, tables).items()
+        ]
+        latest = (client.pipelines.get(pipeline_id).latest_updates or [None])[0]
+        state = latest.state.value if latest and latest.state else None
+        summary = f"{name}: {len(materializations)} table(s) written since the last tick"
+        if state is None or state in UPDATE_ENDED:
+            problem = f"no update running (the last update {'ended ' + state if state else 'never started'})"
+            notifier.notify(
+                RunFailureAlert(
+                    location="domains",
+                    job_name=name,
+                    run_id=(latest.update_id if latest else None) or "-",
+                    assets=tuple(key.to_user_string() for key in tables.values()),
+                    error=problem,
+                    run_url=pipeline_url(host, pipeline_id, latest.update_id or "") if latest else "",
+                )
+            )
+            summary += f"; alerted - {problem}"
+        return dg.SensorResult(
+            asset_events=materializations,
+            cursor=str(events[-1].get("id")) if events else context.cursor,
+            skip_reason=None if materializations else summary,
+        )
 
     return _sensor

@@ -103,6 +103,34 @@ def pipeline_events(
             return
 
 
+def events_since(
+    client: WorkspaceClient,
+    pipeline_id: str,
+    last_seen: str | None,
+    *,
+    page_size: int = 250,
+    max_pages: int = 8,
+) -> list[dict[str, Any]]:
+    """The events after the one with id `last_seen`, oldest first, read newest first so a long-running
+    pipeline's log is not read from its start at every call. Without `last_seen`, or when that event
+    is no longer in the log, at most `max_pages` pages of the newest events."""
+    newest: list[dict[str, Any]] = []
+    page: str | None = None
+    for _ in range(max_pages):
+        query: dict[str, Any] = {"max_results": page_size}
+        query.update({"page_token": page} if page else {"order_by": "timestamp desc"})
+        body = client.api_client.do("GET", f"/api/2.0/pipelines/{pipeline_id}/events", query=query)
+        assert isinstance(body, dict)
+        for event in body.get("events") or []:
+            if last_seen is not None and event.get("id") == last_seen:
+                return newest[::-1]
+            newest.append(event)
+        page = body.get("next_page_token")
+        if not page:
+            break
+    return newest[::-1]
+
+
 def dataset_identity(name: str) -> str:
     """A dataset's full name as events and specs may write it: `catalog.schema.table`, no quotes, lower case."""
     return name.replace("`", "").lower()
