@@ -240,3 +240,14 @@ def test_a_continuous_job_with_more_than_one_concurrent_run_is_refused(bundle: P
     ]
     write(bundle, JOB, VALID_JOB.format(layer="base") + "continuous: true\nmax_concurrent_runs: 1\n")
     assert "finance_erp_base_x" in {spec.key for spec in load_specs(bundle).specs}
+
+
+def test_a_freshness_that_warns_after_it_fails_is_named(bundle: Path) -> None:
+    write(
+        bundle,
+        JOB,
+        VALID_JOB.format(layer="base") + "freshness: {fail_after_minutes: 30, warn_after_minutes: 45}\n",
+    )
+    [problem] = problems(bundle)
+    assert problem.startswith(f"{JOB}: freshness")
+    assert "warn_after_minutes (45) must be below fail_after_minutes (30)" in problem

@@ -4,6 +4,7 @@ job that is not deployed failing the step with the command that deploys it."""
 import shutil
 import socket
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -13,6 +14,7 @@ from lakehouse_cli.main import main
 from lakehouse_domains.defs.build import build_domains_defs
 from lakehouse_domains.defs.sensors import stream_problem
 from lakehouse_resources.alerts import root_cause
+from lakehouse_resources.automation import DEFAULT_FRESHNESS
 from lakehouse_resources.databricks import databricks_client_from_settings
 from lakehouse_resources.settings import LakehouseSettings, get_settings
 from lakehouse_standins.databricks import DatabricksStandin
@@ -160,3 +162,21 @@ def test_alerts_are_counted_per_run_and_seen_once() -> None:
     assert fresh == ["B1"]
     assert new_alerts(cursor, 8, ["B1"])[0] == []
     assert new_alerts("3", 8, ["B1"])[0] == ["B1"]  # the old count-only cursor is read as nothing seen
+
+
+def test_a_specs_freshness_is_its_assets_policy_where_schedules_run(clean_env: pytest.MonkeyPatch) -> None:
+    """fact_virtual_revenue's spec asks for an hour (its input lands every 5 minutes); locally, with
+    the schedules off, the lakehouse's daily default stands in for it (automation._fits_local)."""
+    revenue = dg.AssetKey(["analytics", "kaizen_wars", "gold", "fact_virtual_revenue"])
+    local = build_domains_defs(get_settings()).resolve_asset_graph().get(revenue).freshness_policy
+    assert local == DEFAULT_FRESHNESS
+    for name, value in {
+        "LAKEHOUSE_ENV": "prod",
+        "DATABRICKS_HOST": "https://example.cloud.databricks.com",
+        "DATABRICKS_HTTP_PATH": "/sql/1.0/warehouses/x",
+    }.items():
+        clean_env.setenv(name, value)
+    prod = build_domains_defs(get_settings()).resolve_asset_graph().get(revenue).freshness_policy
+    assert prod == dg.FreshnessPolicy.time_window(
+        fail_window=timedelta(minutes=60), warn_window=timedelta(minutes=30)
+    )

@@ -2,10 +2,12 @@
 
 Keys are `<domain>/<source>/<layer>/<asset>` (`asset_keys.databricks_table_key`), grouped by
 domain, tagged with layer and source. Expectations become asset checks, blocking for the `fail` and
-`drop` actions; a streaming job's monitor adds a blocking `stream_healthy` check.
+`drop` actions; a streaming job's monitor adds a blocking `stream_healthy` check. A spec's or a
+dataset's `freshness` becomes the asset's freshness policy.
 """
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
@@ -38,6 +40,18 @@ def submitted(spec: LoadedSpec) -> bool:
     return isinstance(spec.spec, JobSpec) and spec.spec.run == "submit"
 
 
+def freshness_policy(spec: LoadedSpec, dataset: Dataset | None = None) -> dg.FreshnessPolicy | None:
+    """The dataset's freshness, else the spec's, as Dagster's policy (None: the lakehouse default)."""
+    declared = (dataset.freshness if dataset else None) or spec.spec.freshness
+    if declared is None:
+        return None
+    warn = declared.warn_after_minutes
+    return dg.FreshnessPolicy.time_window(
+        fail_window=timedelta(minutes=declared.fail_after_minutes),
+        warn_window=timedelta(minutes=warn) if warn else None,
+    )
+
+
 def _dataset_spec(spec: LoadedSpec, specs: SpecSet, dataset: Dataset, target: BundleTarget) -> dg.AssetSpec:
     name = spec.table_name(dataset)
     ref = specs.table(name)
@@ -50,6 +64,7 @@ def _dataset_spec(spec: LoadedSpec, specs: SpecSet, dataset: Dataset, target: Bu
         deps=deps,
         # A table with no upstream (the stream job's) runs by hand or on Databricks, never by a condition.
         automation_condition=automation_condition(spec, target) if deps else None,
+        freshness_policy=freshness_policy(spec, dataset),
         group_name=name.domain,
         kinds=KINDS,
         tags={"layer": name.layer.value, "source": name.source},
@@ -95,6 +110,7 @@ def spec_assets(spec: LoadedSpec, specs: SpecSet, target: BundleTarget) -> dg.As
                 key=asset_key(spec.name),
                 deps=reads,
                 automation_condition=automation_condition(spec, target) if reads else None,
+                freshness_policy=freshness_policy(spec),
                 group_name=spec.name.domain,
                 kinds=KINDS,
                 tags={"layer": spec.name.layer.value, "source": spec.name.source},

@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from lakehouse_resources.platform.naming import Layer, NamingError, ResourceName, check_layer, check_name
 
@@ -63,6 +71,23 @@ class Expectation(_Strict):
     tolerance: float = Field(0.0, ge=0.0, le=1.0)
 
 
+class Freshness(_Strict):
+    """When the table is late: Dagster's time-window freshness policy on its asset (warn, then fail).
+    Without one the lakehouse default applies (`lakehouse_resources.automation`)."""
+
+    fail_after_minutes: int = Field(gt=0, description="minutes after its last update the table fails")
+    warn_after_minutes: int | None = Field(None, gt=0, description="a warning before it fails")
+
+    @model_validator(mode="after")
+    def _warn_before_fail(self) -> Freshness:
+        if self.warn_after_minutes is not None and self.warn_after_minutes >= self.fail_after_minutes:
+            raise ValueError(
+                f"warn_after_minutes ({self.warn_after_minutes}) must be below fail_after_minutes"
+                f" ({self.fail_after_minutes})"
+            )
+        return self
+
+
 class Dataset(_Strict):
     """One table a job or pipeline writes; named `{domain}_{source}_{layer}_{name}` by the policy."""
 
@@ -73,6 +98,7 @@ class Dataset(_Strict):
     # `<layer>.<name>` of this spec's domain and source, or `<domain>.<source>.<layer>.<name>`.
     depends_on: list[str] = []
     expectations: list[Expectation] = []  # named once each (`_rules`)
+    freshness: Freshness | None = None  # this table's, over the spec's
 
 
 class StreamMonitor(_Strict):
@@ -143,6 +169,9 @@ class JobSpec(_Strict):
         [], description="what a submitted Python task imports beyond the runtime (`run: submit`)"
     )
     checks: list[Name] = Field([], description="asset checks the code reports through Pipes")
+    freshness: Freshness | None = Field(
+        None, description="for each of its assets, unless a dataset sets its own"
+    )
 
 
 class PipelineSpec(_Strict):
@@ -156,6 +185,9 @@ class PipelineSpec(_Strict):
     channel: Literal["CURRENT", "PREVIEW"] = "CURRENT"
     configuration: dict[str, str] = {}
     datasets: list[Dataset] = Field(min_length=1)
+    freshness: Freshness | None = Field(
+        None, description="for each of its tables, unless a dataset sets its own"
+    )
 
 
 # ---- loading ---------------------------------------------------------------------------------
