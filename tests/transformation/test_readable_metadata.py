@@ -68,3 +68,16 @@ def test_the_dlt_asset_definition_shows_no_unserializable_entry(local_settings: 
     snap = RepositorySnap.from_def(build_ingestion_defs(local_settings).get_repository_def())
     node = next(node for node in snap.asset_nodes if node.asset_key == RAW_FACT_VIRTUAL)
     assert [key for key, value in node.metadata.items() if "(unserializable)" in repr(value)] == []
+
+
+# Entries the Dagster UI never shows (its list of dagster-dbt's run-time objects); it shows the rest.
+UI_HIDDEN = {"dagster_dbt/manifest", "dagster_dbt/dagster_dbt_translator"}
+
+
+def test_a_dbt_model_definition_shows_no_unserializable_entry(local_settings: LakehouseSettings) -> None:
+    """dagster-dbt put its DbtProject on every model, shown as "[DbtProject] (unserializable)"."""
+    snap = RepositorySnap.from_def(build_jaffle_shop_defs(local_settings).get_repository_def())
+    node = next(node for node in snap.asset_nodes if node.asset_key == CUSTOMERS)
+    shown = {key: value for key, value in node.metadata.items() if key not in UI_HIDDEN}
+    assert [key for key, value in shown.items() if "(unserializable)" in repr(value)] == []
+    assert "dagster/code_references" in shown  # what the project was needed for is still there

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource
+from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 from lakehouse_resources.asset_keys import JAFFLE_SHOP, dbt_model_key
 from lakehouse_resources.automation import eager_condition
 from lakehouse_resources.dbt_launcher import mark_parent
@@ -25,14 +25,24 @@ from lakehouse_transformation.defs.jaffle_shop.spec_cache import cached_dbt_asse
 class LakehouseDbtTranslator(DescribedDbtTranslator):
     """Models are keyed `<project>/<model>`; sources keep dbt's `<source>/<table>` (= raw/<table>).
 
-    Code references point at each model's SQL file.
+    Code references point at each model's SQL file, found through `project`. The specs leave
+    dagster-dbt's `dagster_dbt/project` entry out (`spec_cache`): the UI hides its manifest and
+    translator entries but shows that one as "[DbtProject] (unserializable)" on every model. So
+    dagster-dbt's run-time code finds no project on the asset and passes None; the translator then
+    uses its own, and dbt runs in the resource's `project_dir`, the same project.
     """
 
-    def __init__(self, project_name: str) -> None:
+    def __init__(self, project_name: str, project: DbtProject | None = None) -> None:
         super().__init__(
             settings=DagsterDbtTranslatorSettings(enable_asset_checks=True, enable_code_references=True)
         )
         self.project_name = project_name
+        self.project = project
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        return super().get_asset_spec(manifest, unique_id, project or self.project)
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -92,7 +102,7 @@ def build_jaffle_shop_assets(
     @cached_dbt_assets(
         manifest_path=project.manifest_path,
         project=project,
-        translator=LakehouseDbtTranslator(JAFFLE_SHOP),
+        translator=LakehouseDbtTranslator(JAFFLE_SHOP, project),
         name="jaffle_shop_dbt",
         pool=WAREHOUSE_POOL,
     )

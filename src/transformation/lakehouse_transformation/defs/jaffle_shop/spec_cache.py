@@ -5,10 +5,11 @@ dbt's graph selector and networkx, building a dbt graph to resolve `fqn:*`, and 
 translator per node. Here its `build_dbt_specs` runs once per manifest and the specs are pickled
 next to the manifest, keyed by the manifest's SHA-256, the dagster/dagster-dbt versions, this
 module's source and the translator (class, settings and the source of its module and of its
-lakehouse base classes); any change to those rebuilds them. The manifest, translator and project
-objects in the specs' metadata are not stored: the live translator and project are put back on
-load, and the manifest as one wrapper that parses it when run-time code (DbtCliResource.cli) first
-reads it, so that code sees what `@dbt_assets` would have given it while a load never parses it.
+lakehouse base classes); any change to those rebuilds them. The manifest and translator objects in
+the specs' metadata are not stored: the live translator is put back on load, and the manifest as
+one wrapper that parses it when run-time code (DbtCliResource.cli) first reads it, so that code sees
+what `@dbt_assets` would have given it while a load never parses it. dagster-dbt's project entry is
+left out of the specs (`_without_project`; the translator carries the project instead).
 A load from the cache runs with the garbage collector paused (`collection_paused`).
 """
 
@@ -30,7 +31,12 @@ import dagster as dg
 import orjson
 from dagster.version import __version__ as dagster_version
 from dagster_dbt import DagsterDbtTranslator, DbtProject
-from dagster_dbt.asset_utils import DAGSTER_DBT_SELECT_METADATA_KEY, DBT_DEFAULT_SELECT, build_dbt_specs
+from dagster_dbt.asset_utils import (
+    DAGSTER_DBT_PROJECT_METADATA_KEY,
+    DAGSTER_DBT_SELECT_METADATA_KEY,
+    DBT_DEFAULT_SELECT,
+    build_dbt_specs,
+)
 from dagster_dbt.dagster_dbt_translator import DbtManifestWrapper as _StockWrapper
 from dagster_dbt.version import __version__ as dagster_dbt_version
 from dagster_shared.check.record import is_record
@@ -88,6 +94,12 @@ class DbtManifestWrapper(_StockWrapper):
 _MEMOS = ("_resolved_specs", "_colliding_source_keys_cache")
 
 
+def _stable(value: object) -> object:
+    """A translator attribute as the key sees it: a DbtProject by its folder (its repr carries its
+    preparer's memory address, which would make every process miss the cache)."""
+    return str(value.project_dir) if isinstance(value, DbtProject) else value
+
+
 def _cache_key(manifest_bytes: bytes, translator: DagsterDbtTranslator) -> str:
     digest = hashlib.sha256(manifest_bytes)
     kind = type(translator)
@@ -107,7 +119,9 @@ def _cache_key(manifest_bytes: bytes, translator: DagsterDbtTranslator) -> str:
         dagster_version,
         dagster_dbt_version,
         f"{kind.__module__}.{kind.__qualname__}",
-        repr(sorted((name, value) for name, value in vars(translator).items() if name not in _MEMOS)),
+        repr(
+            sorted((name, _stable(value)) for name, value in vars(translator).items() if name not in _MEMOS)
+        ),
         *(Path(source).read_bytes() for source in sources if source),
     ):
         digest.update(part if isinstance(part, bytes) else part.encode())
@@ -194,6 +208,15 @@ def collection_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _without_project(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """The spec without dagster-dbt's `dagster_dbt/project` entry, which the UI would show as
+    "[DbtProject] (unserializable)"; the translator supplies the project at run time instead."""
+    if DAGSTER_DBT_PROJECT_METADATA_KEY not in spec.metadata:
+        return spec
+    metadata = {k: v for k, v in spec.metadata.items() if k != DAGSTER_DBT_PROJECT_METADATA_KEY}
+    return spec.replace_attributes(metadata=metadata)
+
+
 def _load_or_build(
     manifest_path: Path, translator: DagsterDbtTranslator, project: DbtProject | None
 ) -> Specs:
@@ -209,7 +232,7 @@ def _load_or_build(
             pass
     manifest = orjson.loads(raw)
     with knowingly_beta():  # dagster-dbt's code references
-        specs = build_dbt_specs(
+        asset_specs, check_specs = build_dbt_specs(
             translator=translator,
             manifest=manifest,
             select=DBT_DEFAULT_SELECT,
@@ -218,6 +241,7 @@ def _load_or_build(
             io_manager_key=None,
             project=project,
         )
+    specs = ([_without_project(spec) for spec in asset_specs], check_specs)
     buffer = io.BytesIO()
     _Pickler(buffer, manifest, translator, project).dump(specs)
     for stale in manifest_path.parent.glob("dagster_specs.*.pickle"):
