@@ -16,6 +16,8 @@ Each location's builder then returns `apply_lakehouse_policy(defs, location=...,
 Assets without upstream dependencies are roots: a schedule, a sensor or an observation starts them
 (the ingestion schedules, `lakehouse_ingestion.defs.schedules`; the domains' landing-file sensor,
 which reports each landing Volume as an external asset; the continuous stream job's state sensor).
+In production continuous work is Databricks' to run: its assets are `manual`, and the stream job's
+and each continuous pipeline's sensors observe it (`lakehouse_domains.defs.sensors`).
 Materializing the ingestion roots in the UI is what sets the rest of the platform going.
 """
 
