@@ -73,13 +73,15 @@ def test_assets_carry_group_tags_kinds_and_blocking_checks(clean_env: pytest.Mon
     assert str(graph.get(STREAM).metadata["stream_run"]).startswith("bounded: a full refresh")
 
 
+def production(env: pytest.MonkeyPatch) -> None:
+    """The environment of a production code server (no credentials: loading calls nothing)."""
+    env.setenv("LAKEHOUSE_ENV", "prod")
+    env.setenv("DATABRICKS_HOST", "https://example.cloud.databricks.com")
+    env.setenv("DATABRICKS_HTTP_PATH", "/sql/1.0/warehouses/x")
+
+
 def test_production_names_the_prod_tables(clean_env: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "LAKEHOUSE_ENV": "prod",
-        "DATABRICKS_HOST": "https://example.cloud.databricks.com",
-        "DATABRICKS_HTTP_PATH": "/sql/1.0/warehouses/x",
-    }.items():
-        clean_env.setenv(name, value)
+    production(clean_env)
     graph = build_domains_defs(get_settings()).resolve_asset_graph()
     node = graph.get(BASE)
     assert node.metadata["table"] == "finance.erp.base_postings"
@@ -170,12 +172,7 @@ def test_a_specs_freshness_is_its_assets_policy_where_schedules_run(clean_env: p
     revenue = dg.AssetKey(["analytics", "kaizen_wars", "gold", "fact_virtual_revenue"])
     local = build_domains_defs(get_settings()).resolve_asset_graph().get(revenue).freshness_policy
     assert local == DEFAULT_FRESHNESS
-    for name, value in {
-        "LAKEHOUSE_ENV": "prod",
-        "DATABRICKS_HOST": "https://example.cloud.databricks.com",
-        "DATABRICKS_HTTP_PATH": "/sql/1.0/warehouses/x",
-    }.items():
-        clean_env.setenv(name, value)
+    production(clean_env)
     prod = build_domains_defs(get_settings()).resolve_asset_graph().get(revenue).freshness_policy
     assert prod == dg.FreshnessPolicy.time_window(
         fail_window=timedelta(minutes=60), warn_window=timedelta(minutes=30)

@@ -39,6 +39,14 @@ def new_alerts(cursor: str | None, run_id: int, alert_lines: Sequence[str]) -> t
     return new, json.dumps({str(run_id): len(alert_lines)})
 
 
+def _on_in_production(settings: LakehouseSettings) -> dg.DefaultSensorStatus:
+    """Continuous work runs only in production; elsewhere Dagster runs it (a pipeline) or a person
+    starts it (the stream job), and the sensor is turned on by hand."""
+    return (
+        dg.DefaultSensorStatus.RUNNING if settings.env is Environment.PROD else dg.DefaultSensorStatus.STOPPED
+    )
+
+
 def stream_state_sensor(
     spec: LoadedSpec, target: BundleTarget, settings: LakehouseSettings
 ) -> dg.SensorDefinition:
@@ -48,10 +56,7 @@ def stream_state_sensor(
     @dg.sensor(
         name=f"{spec.key}_stream_state",
         minimum_interval_seconds=300,
-        # Running in production, where the job runs continuously; elsewhere turn it on by hand.
-        default_status=dg.DefaultSensorStatus.RUNNING
-        if settings.env is Environment.PROD
-        else dg.DefaultSensorStatus.STOPPED,
+        default_status=_on_in_production(settings),
         description=f"Alerts when the continuous Databricks job {name} stops or its stream monitor alerts.",
     )
     def _sensor(
@@ -101,14 +106,12 @@ def rows_written(
 ) -> dict[dg.AssetKey, tuple[int, str]]:
     """Per table of `tables` (full name -> key) its flows reported in `events`: the rows written,
     summed (a continuous flow reports each batch's rows), and the last update that wrote them."""
-    from lakehouse_resources.databricks.deployed import dataset_identity
+    from lakehouse_resources.databricks.deployed import flow_progress
 
     written: dict[dg.AssetKey, tuple[int, str]] = {}
-    for event in events:
-        origin = event.get("origin") or {}
-        progress = (event.get("details") or {}).get("flow_progress") or {}
+    for name, origin, progress in flow_progress(events):
         rows = (progress.get("metrics") or {}).get("num_output_rows")
-        key = tables.get(dataset_identity(str(origin.get("dataset_name") or "")))
+        key = tables.get(name)
         if key is None or rows is None:
             continue
         total, _ = written.get(key, (0, ""))
@@ -131,10 +134,7 @@ def pipeline_state_sensor(
     @dg.sensor(
         name=f"{spec.key}_pipeline_state",
         minimum_interval_seconds=300,
-        # Running in production, where the pipeline runs continuously; elsewhere Dagster runs it.
-        default_status=dg.DefaultSensorStatus.RUNNING
-        if settings.env is Environment.PROD
-        else dg.DefaultSensorStatus.STOPPED,
+        default_status=_on_in_production(settings),
         description=(
             f"Reports the tables the continuous Databricks pipeline {name} wrote since the last tick,"
             " and alerts when no update is running."

@@ -7,9 +7,10 @@ deployed fails with the command that deploys it. Pipeline events are read raw: t
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,21 +87,29 @@ class FlowResult:
     expectations: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (passed, failed)
 
 
-def pipeline_events(
-    client: WorkspaceClient, pipeline_id: str, page_size: int = 250
-) -> Iterator[dict[str, Any]]:
-    """A pipeline's events, oldest first. The next pages are asked with the page token alone (and
-    max_results): the API refuses a token beside order_by or filter."""
+def _event_pages(
+    client: WorkspaceClient, pipeline_id: str, order: str, page_size: int
+) -> Iterator[list[dict[str, Any]]]:
+    """A pipeline's events page by page in `order` ("asc" or "desc" by timestamp). The next pages are
+    asked with the page token alone (and max_results): the API refuses a token beside order_by or filter."""
     page: str | None = None
     while True:
         query: dict[str, Any] = {"max_results": page_size}
-        query.update({"page_token": page} if page else {"order_by": "timestamp asc"})
+        query.update({"page_token": page} if page else {"order_by": f"timestamp {order}"})
         body = client.api_client.do("GET", f"/api/2.0/pipelines/{pipeline_id}/events", query=query)
         assert isinstance(body, dict)
-        yield from body.get("events") or []
+        yield body.get("events") or []
         page = body.get("next_page_token")
         if not page:
             return
+
+
+def pipeline_events(
+    client: WorkspaceClient, pipeline_id: str, page_size: int = 250
+) -> Iterator[dict[str, Any]]:
+    """A pipeline's events, oldest first."""
+    for events in _event_pages(client, pipeline_id, "asc", page_size):
+        yield from events
 
 
 def events_since(
@@ -115,19 +124,11 @@ def events_since(
     pipeline's log is not read from its start at every call. Without `last_seen`, or when that event
     is no longer in the log, at most `max_pages` pages of the newest events."""
     newest: list[dict[str, Any]] = []
-    page: str | None = None
-    for _ in range(max_pages):
-        query: dict[str, Any] = {"max_results": page_size}
-        query.update({"page_token": page} if page else {"order_by": "timestamp desc"})
-        body = client.api_client.do("GET", f"/api/2.0/pipelines/{pipeline_id}/events", query=query)
-        assert isinstance(body, dict)
-        for event in body.get("events") or []:
+    for events in itertools.islice(_event_pages(client, pipeline_id, "desc", page_size), max_pages):
+        for event in events:
             if last_seen is not None and event.get("id") == last_seen:
                 return newest[::-1]
             newest.append(event)
-        page = body.get("next_page_token")
-        if not page:
-            break
     return newest[::-1]
 
 
@@ -136,20 +137,29 @@ def dataset_identity(name: str) -> str:
     return name.replace("`", "").lower()
 
 
-def flow_results(events: list[dict[str, Any]], update_id: str) -> dict[str, FlowResult]:
-    """Rows and expectation counts per dataset of one update, keyed by the dataset's full name.
-
-    Only events of that update that name their dataset count: a flow's own name (which a second
-    pipeline, or another flow into the same table, could also use) never stands for a dataset, and
-    the counts of every flow into one dataset add up."""
-    results: dict[str, FlowResult] = {}
+def flow_progress(
+    events: Iterable[Mapping[str, Any]],
+) -> Iterator[tuple[str, Mapping[str, Any], Mapping[str, Any]]]:
+    """(dataset's full name, origin, flow_progress) of each event reporting a named dataset's progress:
+    a flow's own name (which a second pipeline, or another flow into the same table, could also use)
+    never stands for a dataset."""
     for event in events:
         origin = event.get("origin") or {}
         progress = (event.get("details") or {}).get("flow_progress") or {}
         name = origin.get("dataset_name")
-        if origin.get("update_id") != update_id or not name or not progress:
+        if name and progress:
+            yield dataset_identity(str(name)), origin, progress
+
+
+def flow_results(events: list[dict[str, Any]], update_id: str) -> dict[str, FlowResult]:
+    """Rows and expectation counts per dataset of one update, keyed by the dataset's full name.
+
+    Only events of that update that name their dataset count (`flow_progress`), and the counts of
+    every flow into one dataset add up."""
+    results: dict[str, FlowResult] = {}
+    for name, origin, progress in flow_progress(events):
+        if origin.get("update_id") != update_id:
             continue
-        name = dataset_identity(str(name))
         result = results.setdefault(name, FlowResult(name))
         rows = (progress.get("metrics") or {}).get("num_output_rows")
         if rows is not None:
