@@ -22,10 +22,27 @@ SPARK_FIXTURES = {"spark_runtime", "spark_remote", "spark"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that uses the session's Spark is marked `spark`, so `task test-fast` can leave it out."""
+    """A test that uses the session's Spark is marked `spark`, so `task test-fast` can leave it out.
+
+    Files then run heaviest first (a stable sort, so a file's own order holds): pytest-xdist hands
+    out files in this order, and a 5-minute file handed out last leaves the other worker idle.
+    """
     for item in items:
         if SPARK_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.spark)
+    weight: dict[str, int] = {}
+    for item in items:
+        path = str(item.path)
+        weight[path] = max(weight.get(path, 0), _weight(item))
+    items.sort(key=lambda item: -weight[str(item.path)])
+
+
+def _weight(item: pytest.Item) -> int:
+    """Whole pipelines, benchmarks and browsers take minutes; a JVM or a server, seconds to a minute."""
+    markers = {mark.name for mark in item.iter_markers()}
+    if markers & {"slow", "browser"}:
+        return 2
+    return 1 if markers & {"spark", "databricks_cli", "postgres"} else 0
 
 
 def _clear_settings_env(monkeypatch: pytest.MonkeyPatch) -> None:
