@@ -14,35 +14,19 @@ from testsupport import REPO, free_port
 # Tests host stand-ins in this process; set before any test starts gRPC (see FORK_SAFE_GRPC_ENV).
 os.environ.update(FORK_SAFE_GRPC_ENV)
 
-# One Spark Connect server per test session: fixtures `spark_runtime`, `spark_remote`, `spark`.
-pytest_plugins = ["spark_support"]
+# One Spark Connect server per test session: fixtures `spark_runtime`, `spark_remote`, `spark`;
+# and the order files run in, heaviest first (`file_order`).
+pytest_plugins = ["spark_support", "file_order"]
 
 SETTING_PREFIXES = ("LAKEHOUSE_", "DATABRICKS_", "DBT_CLOUD_", "DAGSTER_HOME")
 SPARK_FIXTURES = {"spark_runtime", "spark_remote", "spark"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A test that uses the session's Spark is marked `spark`, so `task test-fast` can leave it out.
-
-    Files then run heaviest first (a stable sort, so a file's own order holds): pytest-xdist hands
-    out files in this order, and a 5-minute file handed out last leaves the other worker idle.
-    """
+    """A test that uses the session's Spark is marked `spark`, so `task test-fast` can leave it out."""
     for item in items:
         if SPARK_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.spark)
-    weight: dict[str, int] = {}
-    for item in items:
-        path = str(item.path)
-        weight[path] = max(weight.get(path, 0), _weight(item))
-    items.sort(key=lambda item: -weight[str(item.path)])
-
-
-def _weight(item: pytest.Item) -> int:
-    """Whole pipelines, benchmarks and browsers take minutes; a JVM or a server, seconds to a minute."""
-    markers = {mark.name for mark in item.iter_markers()}
-    if markers & {"slow", "browser"}:
-        return 2
-    return 1 if markers & {"spark", "databricks_cli", "postgres"} else 0
 
 
 def _clear_settings_env(monkeypatch: pytest.MonkeyPatch) -> None:
