@@ -1,7 +1,8 @@
 """Heaviest test files first, so the last file pytest-xdist hands out is a short one.
 
-xdist (`--dist loadfile`) gives files to its workers in collection order; a five-minute file handed
-out last leaves the other worker idle for five minutes. A file's weight is what its tests took when
+xdist (`--dist loadfile --no-loadscope-reorder`) gives files to its workers in collection order
+(without the flag it orders them by their count of tests: one five-minute test last); a five-minute
+file handed out last leaves the other worker idle for five minutes. A file's weight is what its tests took when
 they last ran here (each test's seconds, kept in pytest's own cache, `.pytest_cache`), plus, for
 tests that never ran here (a fresh clone), an estimate from the heaviest marker among them. The sort is stable, so a
 file's own order holds and files of equal weight keep theirs.
