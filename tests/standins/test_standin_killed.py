@@ -134,10 +134,13 @@ def test_a_killed_standin_fails_the_step_naming_it_and_the_next_run_works(
     try:
         outcome: dict[str, object] = {}
 
+        instance = dg.DagsterInstance.ephemeral()
+
         def materialize() -> None:
             outcome["result"] = dg.materialize(
                 [_asset(f"{WORKSPACE_CODE}/long_query.py")],
                 resources={"databricks": client},
+                instance=instance,
                 raise_on_error=False,
             )
             outcome["ended"] = time.monotonic()
@@ -165,6 +168,10 @@ def test_a_killed_standin_fails_the_step_naming_it_and_the_next_run_works(
         assert "uv run task standins" in message
         # The bound for a user: the step ends within a minute of the kill, not at the run's timeout.
         assert float(outcome["ended"]) - killed < 60, message  # type: ignore[arg-type]
+        # One retry budget found the stand-in gone; none was spent on cancelling or cleaning up after it.
+        logs = [e.user_message for e in instance.all_logs(result.run_id)]
+        assert any("Not cancelling Databricks run" in line and "is gone" in line for line in logs), logs
+        assert not [line for line in logs if "Could not" in line or line.startswith("Cancelling")], logs
         gone = time.monotonic() + 30
         while any(_alive(pid) for pid in spark_pids) and time.monotonic() < gone:
             time.sleep(0.5)

@@ -91,7 +91,7 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
     def unreachable(self) -> str | None:
         """Why a local stand-in cannot be used now ("Nothing answers at ...: start it with ..."),
         or None: it accepts connections, or this is a workspace (whose client retries instead)."""
-        if self.unreachable_hint and self.host and not _accepts_connections(self.host):
+        if self.unreachable_hint and self.host and not accepts_connections(self.host):
             return f"Nothing answers at {self.host}: {self.unreachable_hint}"
         return None
 
@@ -143,7 +143,7 @@ class LakehouseDatabricksClient(dg.ConfigurableResource):
         return self.pipes_client().run(context=context, task=task, extras=extras)
 
 
-def _accepts_connections(url: str) -> bool:
+def accepts_connections(url: str) -> bool:
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:

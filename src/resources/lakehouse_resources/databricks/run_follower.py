@@ -48,6 +48,16 @@ def unreachable_error(client: WorkspaceClient, what: str, exc: BaseException) ->
     )
 
 
+def standin_gone(client: WorkspaceClient) -> bool:
+    """True when `client` is a local stand-in's and nothing answers at its address any more. Its runs
+    died with it, and each cancel or cleanup call would only spend another retry budget (10 s) on a
+    closed port before the step can fail; a workspace is always worth those attempts."""
+    from lakehouse_resources.databricks.resource import accepts_connections
+
+    host = client.config.host
+    return bool(getattr(client, "unreachable_hint", None) and host and not accepts_connections(host))
+
+
 def api_call(client: WorkspaceClient, what: str, call: Callable[[], T]) -> T:
     """`call()`, with API and network failures as a DatabricksRunError naming `what` was tried."""
     try:
@@ -139,6 +149,9 @@ class RunFollower:
     def cancel(self, run_id: int) -> None:
         """Cancel the run and wait (a while) until Databricks stops it; never raises, since the step
         is already failing for a reason worth keeping."""
+        if standin_gone(self.client):
+            self.log.warning(f"Not cancelling {self.kind} {run_id}: the stand-in that ran it is gone")
+            return
         self.log.warning(f"Cancelling {self.kind} {run_id}")
         try:
             self.client.jobs.cancel_run(run_id)

@@ -37,6 +37,8 @@ from databricks.sdk.errors import NotFound
 from databricks.sdk.errors.base import DatabricksError
 from databricks.sdk.service.files import FilesAPI
 
+from lakehouse_resources.databricks.run_follower import standin_gone
+
 if TYPE_CHECKING:
     from dagster._core.pipes.context import PipesMessageHandler
 
@@ -63,7 +65,8 @@ def delete_tree(files: FilesAPI, path: str) -> None:
 
 
 @contextmanager
-def volume_tempdir(files: FilesAPI, volume_path: str, label: str) -> Iterator[str]:
+def volume_tempdir(client: WorkspaceClient, volume_path: str, label: str) -> Iterator[str]:
+    files = client.files
     path = f"{volume_path.rstrip('/')}/tmp/dagster-{label}-{secrets.token_hex(6)}"
     try:
         files.create_directory(path)
@@ -76,7 +79,8 @@ def volume_tempdir(files: FilesAPI, volume_path: str, label: str) -> Iterator[st
         yield path
     finally:
         try:
-            delete_tree(files, path)
+            if not standin_gone(client):  # else each call would spend a retry budget on a closed port
+                delete_tree(files, path)
         except Exception as exc:
             # Cleanup runs while the step may be failing already: log, never hide the real error.
             _log.warning(f"Could not remove the temporary Volume folder {path}: {exc}")
@@ -85,11 +89,12 @@ def volume_tempdir(files: FilesAPI, volume_path: str, label: str) -> Iterator[st
 class VolumesContextInjector(PipesUnityCatalogVolumesContextInjector):
     def __init__(self, *, client: WorkspaceClient, volume_path: str, label: str) -> None:
         super().__init__(client=client, volume_path=volume_path)
+        self.client = client
         self.label = label
 
     @contextmanager
     def inject_context(self, context: PipesContextData) -> Iterator[PipesParams]:
-        with volume_tempdir(self.files_client, self.volume_path, f"{self.label}-context") as folder:
+        with volume_tempdir(self.client, self.volume_path, f"{self.label}-context") as folder:
             path = f"{folder}/context.json"
             self.files_client.upload(path, io.BytesIO(json.dumps(context).encode()), overwrite=True)
             yield {"path": path}
@@ -112,6 +117,7 @@ class VolumesMessageReader(PipesUnityCatalogVolumesMessageReader):
             volume_path=volume_path,
             include_stdio_in_messages=include_stdio_in_messages,
         )
+        self.client = client
         self.label = label
         self.grace_seconds = grace_seconds
         self._abandoned = threading.Event()
@@ -121,7 +127,7 @@ class VolumesMessageReader(PipesUnityCatalogVolumesMessageReader):
 
     @contextmanager
     def get_params(self) -> Iterator[PipesParams]:
-        with volume_tempdir(self.files_client, self.volume_path, f"{self.label}-messages") as folder:
+        with volume_tempdir(self.client, self.volume_path, f"{self.label}-messages") as folder:
             yield {
                 "path": folder,
                 PipesBlobStoreMessageWriter.INCLUDE_STDIO_IN_MESSAGES_KEY: self.include_stdio_in_messages,
