@@ -1,6 +1,7 @@
 """Every benchmark runs end to end at a tiny scale (no timing assertions: the machine is shared)."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,14 @@ def test_tiny_run_writes_results_and_docs(
     ):
         assert results[name]["medians"], name
     assert results["incremental_2k"]["ratios"]["append_1pct_reload"] > 0
+    # The stock peer of the jaffle shop path: a user's own project, run with the defaults a user gets.
+    assert results["pipeline_2k"]["vs_stock"]["dagster"] > 0
+    stock = tmp_path / "bench" / "work-tiny" / "stock_project"
+    for source in (stock / "definitions.py", stock / "project.py"):
+        assert not re.search(r"^\s*(from|import) lakehouse", source.read_text(), re.MULTILINE), source
+    log = (stock / "last_run.log").read_text()
+    assert "multiprocess executor" in log  # the default on an instance with a DAGSTER_HOME
+    assert "Unable to do partial parsing" not in log  # the manifest prepared once serves every run
     # The peers' gold equals the domains' (a mismatch raises before results are written).
     assert results["medallion_2k"]["gold"]["eligible_members"]["rows"] > 0
     assert results["medallion_2k"]["vs_spark_job"]["spark_job"] == 1.0

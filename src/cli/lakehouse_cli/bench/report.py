@@ -102,6 +102,29 @@ def against_stock(results: dict[str, Any]) -> dict[str, Any]:
     return derived
 
 
+STOCK_PIPELINE = "stock_dagster"
+
+
+def pipeline_against_stock(results: dict[str, Any]) -> dict[str, Any]:
+    """`pipeline_<scale>_vs_stock`: every case of a pipeline run (ours through Dagster, the tools
+    direct) against the same rounds' minimal stock Dagster project (`stock_pipeline.py`), wall."""
+    derived: dict[str, Any] = {}
+    for name, run in results.items():
+        if not isinstance(run, dict) or STOCK_PIPELINE not in run.get("medians", {}):
+            continue
+        medians = run["medians"]
+        ordered = {STOCK_PIPELINE: medians[STOCK_PIPELINE]} | {
+            case: value for case, value in medians.items() if case != STOCK_PIPELINE
+        }
+        derived[f"{name}_vs_stock"] = {
+            "runs": len(run["times"][STOCK_PIPELINE]),
+            "baseline": STOCK_PIPELINE,
+            "medians": ordered,
+            "ratios": {case: value / medians[STOCK_PIPELINE] for case, value in ordered.items()},
+        }
+    return derived
+
+
 SPARK_JOB = "spark_job"
 
 
@@ -124,7 +147,12 @@ def against_spark_job(results: dict[str, Any]) -> dict[str, Any]:
 
 def _rows(results: dict[str, Any]) -> list[str]:
     rows = []
-    derived = {**whole_platform(results), **against_stock(results), **against_spark_job(results)}
+    derived = {
+        **whole_platform(results),
+        **against_stock(results),
+        **pipeline_against_stock(results),
+        **against_spark_job(results),
+    }
     for run_name, run in sorted({**results, **derived}.items()):
         if not isinstance(run, dict) or "medians" not in run:
             continue
@@ -147,7 +175,8 @@ def render(results: dict[str, Any]) -> str:
         "`.lakehouse/bench/results.json`. Cases run interleaved (rotating order, one warm-up round),",
         "figures are medians in seconds, ratios are against the named baseline of the same run",
         "(`*_vs_stock`: our dbt Core load against stock `@dbt_assets` on the same manifest, wall;",
-        "`*_vs_stock_cpu`: the same runs' user + system CPU seconds).",
+        "`*_vs_stock_cpu`: the same runs' user + system CPU seconds; `pipeline_*_vs_stock`: every",
+        "case of the jaffle shop path against a minimal stock Dagster project doing the same work).",
         "",
         f"Machine: {info['cores']} cores, {info['memory_gib']} GiB, {info['cpu']}, Python {info['python']};"
         f" {info['date']}.",

@@ -50,7 +50,7 @@ def run_benchmarks(
             results[f"ingest_{label}"] = _say(ingest.full_load(work, data_dir, repeat, warmup))
         if "incremental" in only:
             results[f"incremental_{label}"] = _say(ingest.incremental(work, data_dir, counts, repeat))
-        if "pipeline" in only and (tiny or rows <= 1_000_000):  # the brief's scale for this one
+        if "pipeline" in only and (tiny or rows <= 10_000_000):  # 1M by default, 10M when asked
             results[f"pipeline_{label}"] = _say(pipeline.run(work, data_dir, repeat, warmup))
         if "peers" in only:
             from lakehouse_cli.bench import peers
