@@ -1,4 +1,4 @@
-"""`uv run task bench -- [--scale 1M 10M] [--only ingest incremental defs pipeline pipes peers dev medallion delta bundle] [--tiny] [--spark-remote sc://...]`
+"""`uv run task bench -- [--scale 1M 10M] [--only ingest incremental defs pipeline pipes peers dev medallion delta bundle loop] [--tiny] [--spark-remote sc://...]`
 
 `--only defs --defs-targets dbt_core --models 1000 5000 10000` measures only the dbt Core loads.
 """

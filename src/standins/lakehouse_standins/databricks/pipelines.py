@@ -3,8 +3,8 @@
 Fields as in `databricks.sdk.service.pipelines` (contracts.md, "declarative pipelines"). An update
 writes the pipeline's spec as a `spark-pipeline.yml` (its libraries linked into the update's folder,
 its `root_path` on PYTHONPATH, `/Volumes/...` configuration values given their local folder) and runs
-`spark-pipelines run --remote <the stand-in's Spark Connect server>` in a child process. Its flow
-lines become `flow_progress` events; after the run each flow's table is counted for
+`spark-pipelines run` (its Python CLI, `SPARK_REMOTE` naming the stand-in's Spark Connect server) in
+a child process. Its flow lines become `flow_progress` events; after the run each flow's table is counted for
 `metrics.num_output_rows` (a materialized view's whole table, a streaming table's new rows).
 
 Expectations: open-source declarative pipelines have none. A pipeline written with `data_ops`
@@ -44,8 +44,8 @@ from lakehouse_standins.databricks.spark_runtime import (
     SparkServer,
     SparkUnavailable,
     private_session,
-    spark_home,
 )
+from lakehouse_standins.databricks.table_rows import row_counts
 from lakehouse_standins.databricks.task_process import local_volume_paths
 from lakehouse_standins.databricks.tasks import LaunchError, TaskLauncher
 
@@ -373,17 +373,34 @@ class Pipelines:
             self._set_state(record, update, "FAILED")
             return
         self._set_state(record, update, "SETTING_UP_TABLES")
-        catalog, schema = spec.get("catalog"), spec.get("schema") or spec.get("target")
+        # One bookkeeping session for the update, before and after the run: a session's start is a
+        # round trip and a fresh Python-side client each time.
         with _connect(remote) as spark:
-            if catalog and schema:
-                # Databricks needs the schema to exist too; locally it is the stand-in's to make.
-                spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{catalog}`.`{schema}`")
-            before = _row_counts(spark, self._known_flows(record))
+            if self._set_up_and_run(record, update, spark, spec, spec_file, root, remote, folder):
+                self._set_state(record, update, "COMPLETED")
+
+    def _set_up_and_run(
+        self,
+        record: PipelineRecord,
+        update: Update,
+        spark: Any,
+        spec: dict[str, Any],
+        spec_file: Path,
+        root: Path | None,
+        remote: str,
+        folder: Path,
+    ) -> bool:
+        """Count, run, report each flow; False when the update ended otherwise (its state is set)."""
+        catalog, schema = spec.get("catalog"), spec.get("schema") or spec.get("target")
+        if catalog and schema:
+            # Databricks needs the schema to exist too; locally it is the stand-in's to make.
+            spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{catalog}`.`{schema}`")
+        before = row_counts(spark, self._known_flows(record))
         self._set_state(record, update, "RUNNING")
         code, flows = self._spark_pipelines_run(record, update, spec_file, root, remote, folder)
         if update.cancel.is_set():
             self._set_state(record, update, "CANCELED")
-            return
+            return False
         if code != 0:
             tail = (folder / "run.log").read_text(errors="replace").strip().splitlines()[-12:]
             self._event(
@@ -394,29 +411,28 @@ class Pipelines:
                 level="ERROR",
             )
             self._set_state(record, update, "FAILED")
-            return
-        with _connect(remote) as spark:
-            after = _row_counts(spark, list(flows))
-            rules = _rules(spec.get("configuration") or {})
-            counted = _counted_by_pipeline((folder / "run.log").read_text(errors="replace"))
-            for flow, planned in flows.items():
-                written = after.get(flow, 0) - (0 if planned else before.get(flow, 0))
-                details: dict[str, Any] = {
-                    "status": "COMPLETED",
-                    "metrics": {"num_output_rows": max(written, 0)},
-                }
-                quality = counted.get(flow) or _data_quality(spark, flow, rules.get(flow, []))
-                if quality:
-                    details["data_quality"] = quality
-                self._event(
-                    record,
-                    update,
-                    "flow_progress",
-                    f"Flow '{flow}' has COMPLETED.",
-                    flow=flow,
-                    details={"flow_progress": details},
-                )
-        self._set_state(record, update, "COMPLETED")
+            return False
+        after = row_counts(spark, list(flows))
+        rules = _rules(spec.get("configuration") or {})
+        counted = _counted_by_pipeline((folder / "run.log").read_text(errors="replace"))
+        for flow, planned in flows.items():
+            written = after.get(flow, 0) - (0 if planned else before.get(flow, 0))
+            details: dict[str, Any] = {
+                "status": "COMPLETED",
+                "metrics": {"num_output_rows": max(written, 0)},
+            }
+            quality = counted.get(flow) or _data_quality(spark, flow, rules.get(flow, []))
+            if quality:
+                details["data_quality"] = quality
+            self._event(
+                record,
+                update,
+                "flow_progress",
+                f"Flow '{flow}' has COMPLETED.",
+                flow=flow,
+                details={"flow_progress": details},
+            )
+        return True
 
     def _write_spark_spec(
         self, record: PipelineRecord, spec: dict[str, Any], folder: Path
@@ -475,16 +491,18 @@ class Pipelines:
         remote: str,
         folder: Path,
     ) -> tuple[int, dict[str, bool]]:
-        home = spark_home()
-        command = [str(home / "bin" / "spark-pipelines"), "run", "--spec", str(spec_file), "--remote", remote]
+        # `spark-pipelines`' own Python CLI, as the script runs it, without the script's JVM launcher
+        # (`spark-class ... SparkPipelines`): against a Connect server that JVM only starts the Python
+        # process, for ~4.5 CPU seconds per update on a 2-core machine (bench/inner_loop.py).
+        command = [sys.executable, "-m", "pyspark.pipelines.cli", "run", "--spec", str(spec_file)]
         if update.full_refresh:
             command.append("--full-refresh-all")
         if update.refresh_selection:
             command += ["--refresh", ",".join(update.refresh_selection)]
         if update.full_refresh_selection:
             command += ["--full-refresh", ",".join(update.full_refresh_selection)]
-        env = {k: v for k, v in os.environ.items() if k not in ("SPARK_REMOTE", "SPARK_CONNECT_MODE_ENABLED")}
-        env.update(SPARK_HOME=str(home), PYSPARK_PYTHON=sys.executable, PYTHONUNBUFFERED="1")
+        env = {k: v for k, v in os.environ.items() if k != "SPARK_CONNECT_MODE_ENABLED"}
+        env.update(SPARK_REMOTE=remote, PYTHONUNBUFFERED="1")
         if root is not None:
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
         flows: dict[str, bool] = {}  # flow -> planned (a materialized view, recomputed whole)
@@ -540,14 +558,6 @@ class _connect:
 
     def __exit__(self, *exc: object) -> None:
         self.session.stop()
-
-
-def _row_counts(spark: Any, tables: list[str]) -> dict[str, int]:
-    counts = {}
-    for table in tables:
-        if spark.catalog.tableExists(table):
-            counts[table] = int(spark.table(table).count())
-    return counts
 
 
 def _rules(configuration: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
