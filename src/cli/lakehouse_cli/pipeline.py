@@ -1,13 +1,13 @@
 """Materialize every asset of every code location in dependency order, in one process.
 
-The three locations are separate code servers under `dagster dev`; here their Definitions are
-merged so one run can order the whole graph, with the in-process executor (step subprocesses
-cost 10-20 s each to start on a small machine).
+The four locations are separate code servers under `dagster dev`; here their Definitions are
+merged so one job can order the whole graph, with the in-process executor (step subprocesses
+cost 10-20 s each to start on a small machine). Parts of the graph that share no asset run as runs
+of their own, `pipeline_concurrent_runs` at once (`run_parts`), each on a worker thread.
 
-The run executes on a worker thread while the main thread watches it: Dagster checks for an
-interrupt only between steps, so a run waiting for a pool slot would ignore Ctrl-C and SIGTERM.
-The watcher also frees the slots of runs whose process was killed (`stale_runs`).
-"""
+The main thread watches the runs: Dagster checks for an interrupt only between steps, so a run
+waiting for a pool slot would ignore Ctrl-C and SIGTERM. The watcher also frees the slots of runs
+whose process was killed (`stale_runs`)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ import dagster as dg
 from dagster._core.utils import make_new_run_id
 from lakehouse_resources.settings import LakehouseSettings
 
+from lakehouse_cli.log_config import runs_can_share_this_process
 from lakehouse_cli.pool_wait import sleep_between_claim_checks
 from lakehouse_cli.progress import StepProgress, error_text, event_line
+from lakehouse_cli.run_parts import RunPart, run_parts
 from lakehouse_cli.stale_runs import reclaim_dead_runs
 
 PIPELINE_JOB = "__lakehouse_pipeline"
@@ -176,7 +178,9 @@ def run_pipeline(
     """Materialize `selection` (everything by default) in one run; `say` gets one line per step
     as it starts and ends, `log` (and `say` when verbose) every event of the run."""
     job = pipeline_job(load_all_definitions(settings), selection)
-    return execute_pipeline(job, instance, say=say, log=log, verbose=verbose)
+    return execute_pipeline(
+        job, instance, say=say, log=log, verbose=verbose, concurrent_runs=settings.pipeline_concurrent_runs
+    )
 
 
 def execute_pipeline(
@@ -186,52 +190,95 @@ def execute_pipeline(
     say: Callable[[str], None] = lambda _line: None,
     log: TextIO | None = None,
     verbose: bool = False,
+    concurrent_runs: int = 1,
 ) -> PipelineResult:
-    """Run `job` in process on a worker thread, watched: see the module's docstring."""
+    """Run `job` in process, watched (see the module's docstring): as one run, or with
+    `concurrent_runs` > 1 as one run per independent part of it (`run_parts`), that many at once."""
     sleep_between_claim_checks()
-    run_id = make_new_run_id()
-    progress = StepProgress(say)
+    concurrent = concurrent_runs > 1 and runs_can_share_this_process(instance)
+    parts = run_parts(job) if concurrent else [RunPart(job, None, 0)]
+    run_ids = [make_new_run_id() for _ in parts]
+    total = sum(part.steps or 0 for part in parts) if len(parts) > 1 else None
+    progress = StepProgress(say, total=total)
+    write_lock = threading.Lock()
 
     def on_event(entry: dg.EventLogEntry) -> None:
         line = event_line(entry)
-        if log is not None:
-            log.write(line + "\n")
-            log.flush()
-        if verbose:
-            say(line)
+        with write_lock:
+            if log is not None:
+                log.write(line + "\n")
+                log.flush()
+            if verbose:
+                say(line)
         progress.handle(entry)
 
-    instance.add_event_listener(run_id, on_event)
+    for run_id in run_ids:
+        instance.add_event_listener(run_id, on_event)
     for line in reclaim_dead_runs(instance):
         say(line)
     outcome: dict[str, dg.ExecuteInProcessResult | BaseException] = {}
+    waiting = list(zip(parts, run_ids, strict=True))
+    started: list[str] = []
+    queue_lock, stopping = threading.Lock(), threading.Event()
 
     def execute() -> None:
-        try:
-            outcome["result"] = job.execute_in_process(
-                run_config=_QUIET_CONSOLE,
-                instance=instance,
-                run_id=run_id,
-                raise_on_error=False,
-                tags={"lakehouse/trigger": "task pipeline"},
-            )
-        except BaseException as exc:
-            outcome["error"] = exc
+        while True:
+            with queue_lock:
+                if stopping.is_set() or not waiting:
+                    return
+                part, run_id = waiting.pop(0)
+                started.append(run_id)
+            try:
+                outcome[run_id] = part.job.execute_in_process(
+                    run_config=_QUIET_CONSOLE,
+                    instance=instance,
+                    run_id=run_id,
+                    raise_on_error=False,
+                    tags={"lakehouse/trigger": "task pipeline"},
+                )
+            except BaseException as exc:
+                outcome[run_id] = exc
 
-    worker = threading.Thread(target=execute, name="lakehouse-pipeline-run", daemon=True)
+    workers = [
+        threading.Thread(target=execute, name=f"lakehouse-pipeline-run-{n}", daemon=True)
+        for n in range(min(concurrent_runs, len(parts)))
+    ]
     with _stop_on_signals() as stop:
-        worker.start()
-        while worker.is_alive():
-            worker.join(_WATCH_SECONDS)
+        for worker in workers:
+            worker.start()
+        while any(worker.is_alive() for worker in workers):
+            for worker in workers:
+                worker.join(_WATCH_SECONDS / len(workers))
             if stop.signum is not None:
-                _cancel(instance, run_id, stop.signum)
-                raise PipelineStopped(stop.signum, run_id)
+                stopping.set()  # no further part starts
+                with queue_lock:
+                    for run_id in started:
+                        _cancel(instance, run_id, stop.signum)
+                    raise PipelineStopped(stop.signum, ", ".join(started))
             for line in reclaim_dead_runs(instance):
                 say(line)
-    result = outcome.get("result", outcome.get("error"))
-    if not isinstance(result, dg.ExecuteInProcessResult):
-        raise RuntimeError("the pipeline run ended without a result") from result
-    return summarize(result, instance)
+    results = [outcome.get(run_id) for run_id in run_ids]
+    for result in results:
+        if not isinstance(result, dg.ExecuteInProcessResult):
+            raise RuntimeError("the pipeline run ended without a result") from result
+    return merged(
+        [summarize(result, instance) for result in results if isinstance(result, dg.ExecuteInProcessResult)]
+    )
+
+
+def merged(summaries: list[PipelineResult]) -> PipelineResult:
+    """One summary of the runs of one pipeline."""
+    if len(summaries) == 1:
+        return summaries[0]
+    return PipelineResult(
+        success=all(summary.success for summary in summaries),
+        lines=[line for summary in summaries for line in summary.lines],
+        failures=[failure for summary in summaries for failure in summary.failures],
+        checks_failed=[name for summary in summaries for name in summary.checks_failed],
+        blocking_checks_failed=[name for summary in summaries for name in summary.blocking_checks_failed],
+        check_warnings=[name for summary in summaries for name in summary.check_warnings],
+        run_id=", ".join(summary.run_id for summary in summaries),
+    )
 
 
 @dataclass

@@ -8,6 +8,7 @@ import ast
 import logging
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -49,14 +50,16 @@ def _rows(metadata: dict[str, dg.MetadataValue]) -> str:
 
 
 class StepProgress:
-    """Turns a run's events into start and end lines, counting steps against the plan."""
+    """Turns runs' events into start and end lines, counting steps against the plan: `total` when
+    given (the steps of several runs at once), else the one run's plan."""
 
-    def __init__(self, say: Callable[[str], None]) -> None:
+    def __init__(self, say: Callable[[str], None], total: int | None = None) -> None:
         self._say = say
-        self._total: int | None = None
+        self._total = total
         self._numbers: dict[str, int] = {}
         self._started: dict[str, float] = {}
         self._assets: dict[str, list[str]] = {}
+        self._lock = threading.Lock()  # concurrent runs report from their own threads
 
     def _count(self, step: str) -> str:
         number = self._numbers.setdefault(step, len(self._numbers) + 1)
@@ -64,6 +67,10 @@ class StepProgress:
         return f"[{number:>{len(str(total))}}/{total}]"
 
     def handle(self, entry: dg.EventLogEntry) -> None:
+        with self._lock:
+            self._handle(entry)
+
+    def _handle(self, entry: dg.EventLogEntry) -> None:
         event = entry.dagster_event
         if event is None:
             return

@@ -206,6 +206,11 @@ class LakehouseSettings(BaseSettings):
     # Start the stand-in's Spark JVM with the stand-in (its 7-10 s overlap ingestion in `task
     # pipeline`) or on the first Spark task (`task dev`: the code servers load without it).
     standin_spark_at_start: bool = Field(True, validation_alias=_env("LAKEHOUSE_STANDIN_SPARK_AT_START"))
+    # `task pipeline` runs the parts of the asset graph that share no asset as runs of their own, this
+    # many at once: one waits on Spark while another runs dbt (1: one run, one step at a time).
+    pipeline_concurrent_runs: int = Field(
+        2, ge=1, le=8, validation_alias=_env("LAKEHOUSE_PIPELINE_CONCURRENT_RUNS")
+    )
 
     # Run-failure notifications: a log line unless a webhook is configured.
     alert_webhook_url: Url | None = Field(None, validation_alias=_env("LAKEHOUSE_ALERT_WEBHOOK_URL"))
