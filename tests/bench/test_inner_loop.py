@@ -91,8 +91,8 @@ def test_the_phases_add_up_to_the_command_and_follow_its_lines_and_the_update() 
     phases = cli_phases(cli, update, run_log_end=started + 23.0)
     assert phases == pytest.approx({
         "start_and_settings": 2.0,
-        "definitions": 7.0,
-        "bundle_deploy": 3.0,
+        "join_standins": 7.0,
+        "definitions_and_redeploy": 3.0,
         "run_start_to_update_submitted": 2.0,
         "update_setup": 1.0,
         "update_spark_pipelines_run": 8.0,

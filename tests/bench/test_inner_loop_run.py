@@ -26,5 +26,5 @@ def test_the_loop_redeploys_the_edit_and_rematerializes_the_silver_tables(
     assert all(rows > 0 for rows in result["silver_rows"].values())
     assert result["deploy"].startswith("bundle deploy: databricks CLI")
     phases = result["cli_phases"]
-    assert {"definitions", "bundle_deploy", "update_spark_pipelines_run"} <= set(phases)
+    assert {"join_standins", "definitions_and_redeploy", "update_spark_pipelines_run"} <= set(phases)
     assert sum(phases.values()) == pytest.approx(result["medians"]["lakehouse_cli"], rel=0.01)

@@ -11,16 +11,21 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TypeVar
 
 from lakehouse_resources.processes import start_child, stop_group
 from lakehouse_resources.settings import LakehouseSettings, SettingsError, get_settings
 
+T = TypeVar("T")
+
 
 def _pipeline(args: argparse.Namespace) -> int:
     import dagster as dg
-    from lakehouse_standins.shared import shared_standins
+    from lakehouse_standins.shared import running_standins, shared_standins
 
     from lakehouse_cli.bundle import deploy_before_run
     from lakehouse_cli.home import local_instance
@@ -51,13 +56,25 @@ def _pipeline(args: argparse.Namespace) -> int:
             console.write(line + "\n")
             console.flush()
 
+        standins, early_deploy = None, None
+        if running_standins(settings) is not None:
+            # Stand-ins already run (`task dev`): join them and redeploy while the Definitions load;
+            # the deploy is a child process (the real CLI) that the second core runs beside the load.
+            standins = stack.enter_context(shared_standins(settings, say=say))
+            if standins is not None:
+                early_deploy = in_background(deploy_before_run, standins.settings_for(settings))
         job = pipeline_job(load_all_definitions(settings), selection)
-        standins = stack.enter_context(shared_standins(settings, say=say)) if needs_standins(job) else None
+        if standins is None and needs_standins(job):
+            standins = stack.enter_context(shared_standins(settings, say=say))
         if standins is not None and standins.settings_for(settings) != settings:
             # The stand-ins are on other ports than configured (one was taken): point the resources there.
             settings = standins.settings_for(settings)
             job = pipeline_job(load_all_definitions(settings), selection)
-        if standins is not None and (deployed := deploy_before_run(settings)):
+        if early_deploy is not None:
+            deployed = early_deploy.result()
+        else:
+            deployed = deploy_before_run(settings) if standins is not None else None
+        if deployed:
             say(deployed)
         instance = stack.enter_context(local_instance(settings))
         try:
@@ -264,6 +281,20 @@ def _tools(args: argparse.Namespace) -> int:
     from lakehouse_cli.databricks_cli import tools_command
 
     return tools_command(args)
+
+
+def in_background(work: Callable[..., T], *args: object) -> Future[T]:
+    """`work(*args)` on a daemon thread (an exit never waits for it); its result or error in the future."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(work(*args))
+        except BaseException as exc:
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="lakehouse-background", daemon=True).start()
+    return future
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -197,6 +197,15 @@ def planned_settings(settings: LakehouseSettings) -> LakehouseSettings:
     )
 
 
+def running_standins(settings: LakehouseSettings) -> StandinServer | None:
+    """This checkout's stand-in server, when one runs (`task dev`, `task standins`)."""
+    if not wants_standins(settings):
+        return None
+    folder = registry_dir(settings)
+    with _locked(folder):
+        return _read_server(folder)
+
+
 @contextmanager
 def shared_standins(settings: LakehouseSettings, say=print) -> Iterator[StandinServer | None]:
     """Use this checkout's stand-ins for as long as the block lasts (None when none are wanted)."""

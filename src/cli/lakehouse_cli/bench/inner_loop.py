@@ -43,11 +43,12 @@ EDITED = Path("src") / DOMAIN / SOURCE / LAYER / "demographics.py"
 _NOT_LINKED = {".git", ".lakehouse", ".env", "databricks"}
 # What the copy's `.lakehouse/` borrows from the checkout's: Delta's jars and the built Databricks CLI.
 _SHARED_STATE = ("spark-packages", "bin")
-# What `lakehouse pipeline` prints, in order: the phases of `cli_phases` end at these lines.
+# What `lakehouse pipeline` prints, in order: the phases of `cli_phases` end at these lines. With
+# stand-ins running it joins them first, then redeploys while the Definitions load.
 _MARKS = (
     ("start_and_settings", "event log:"),
-    ("definitions", "stand-ins joined"),
-    ("bundle_deploy", "bundle deploy"),
+    ("join_standins", "stand-ins joined"),
+    ("definitions_and_redeploy", "bundle deploy"),
 )
 
 
