@@ -197,6 +197,13 @@ def planned_settings(settings: LakehouseSettings) -> LakehouseSettings:
     )
 
 
+def record_server(folder: Path, record: StandinServer) -> None:
+    """Write `server.json` whole: a reader finds the previous record or this one, never half."""
+    partial = folder / f"{STANDIN_SERVER_FILE}.{os.getpid()}"
+    partial.write_text(json.dumps(asdict(record)))
+    partial.replace(folder / STANDIN_SERVER_FILE)
+
+
 def running_standins(settings: LakehouseSettings) -> StandinServer | None:
     """This checkout's stand-in server, when one runs (`task dev`, `task standins`)."""
     if not wants_standins(settings):
@@ -271,9 +278,7 @@ def serve() -> None:
             databricks_port=settings.databricks_standin_port,
             dbt_cloud_port=settings.dbt_cloud_standin_port,
         )
-        partial = folder / f"server.json.{os.getpid()}"
-        partial.write_text(json.dumps(asdict(record)))
-        partial.replace(folder / STANDIN_SERVER_FILE)
+        record_server(folder, record)
         print(f"stand-ins serving for {settings.root} ({settings.duckdb_path})", flush=True)
         while not stop.wait(_POLL_SECONDS):
             with _locked(folder):

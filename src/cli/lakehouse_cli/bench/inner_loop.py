@@ -20,7 +20,6 @@ After every case the silver tables' row counts must equal the first case's, or t
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -28,7 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -198,39 +197,19 @@ def silver_tables(bundle: Path) -> list[str]:
 
 
 def direct_update(bundle: Path, volumes_root: Path, remote: str, folder: Path, layer: str) -> None:
-    """One member pipeline's update with `spark-pipelines run`, with the spec `medallion_direct.run_layers`
-    writes for each layer (which runs every layer and gold, so not reused whole): the bundle's local
-    configuration, the sources of `src/<domain>/<source>/<layer>`."""
+    """One member pipeline's update with `spark-pipelines run`, on the spec the medallion benchmark's
+    direct path writes for that layer."""
     from lakehouse_cli.bench import medallion_direct as direct
 
-    folder.mkdir(parents=True, exist_ok=True)
-    if not (folder / "src").exists():
-        (folder / "src").symlink_to(bundle / "src")
-    spec = {
-        "name": f"{DOMAIN}_{SOURCE}_{layer}",
-        "catalog": "spark_catalog",
-        "database": f"{DOMAIN}_{SOURCE}",
-        "storage": (folder / "storage").as_uri(),
-        "configuration": direct.configuration(bundle, volumes_root, DOMAIN),
-        "libraries": [{"glob": {"include": f"src/{DOMAIN}/{SOURCE}/{layer}/**"}}],
-    }
-    (folder / "spark-pipeline.yml").write_text(json.dumps(spec))
-    command = [
-        sys.executable,
-        "-m",
-        "pyspark.pipelines.cli",
-        "run",
-        "--spec",
-        str(folder / "spark-pipeline.yml"),
-    ]
-    direct._run(command, {**os.environ, "SPARK_REMOTE": remote})
+    spec = direct.write_pipeline_spec(bundle, volumes_root, folder, DOMAIN, layer)
+    direct.run_pipeline_spec(spec, {**os.environ, "SPARK_REMOTE": remote})
 
 
 def _register(settings: Any, databricks_port: int, dbt_cloud_port: int) -> Callable[[], None]:
     """Record this process as the checkout's stand-in server (what `lakehouse standins` writes) and
     as one of its users, so `lakehouse pipeline` joins these stand-ins and never stops them."""
     from lakehouse_resources.settings import STANDIN_SERVER_FILE
-    from lakehouse_standins.shared import StandinServer, registry_dir
+    from lakehouse_standins.shared import StandinServer, record_server, registry_dir
 
     folder = registry_dir(settings)
     (folder / "users").mkdir(parents=True, exist_ok=True)
@@ -243,9 +222,7 @@ def _register(settings: Any, databricks_port: int, dbt_cloud_port: int) -> Calla
         databricks_port=databricks_port,
         dbt_cloud_port=dbt_cloud_port,
     )
-    partial = folder / f"{STANDIN_SERVER_FILE}.{os.getpid()}"
-    partial.write_text(json.dumps(asdict(record)))
-    partial.replace(folder / STANDIN_SERVER_FILE)
+    record_server(folder, record)
 
     def unregister() -> None:
         (folder / STANDIN_SERVER_FILE).unlink(missing_ok=True)

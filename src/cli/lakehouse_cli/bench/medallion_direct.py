@@ -93,6 +93,31 @@ def _run(command: list[str], env: dict[str, str], cwd: Path | None = None) -> st
     return result.stdout
 
 
+def write_pipeline_spec(bundle: Path, volumes_root: Path, folder: Path, domain: str, layer: str) -> Path:
+    """`folder/spark-pipeline.yml` for one domain's layer: the bundle's local configuration and the
+    sources of `src/<domain>/<source>/<layer>`, its tables in the domain's schema."""
+    source = DOMAINS[domain]
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (folder / "src").exists():
+        (folder / "src").symlink_to(bundle / "src")
+    spec = {
+        "name": f"{domain}_{source}_{layer}",
+        "catalog": "spark_catalog",
+        "database": f"{domain}_{source}",
+        "storage": (folder / "storage").as_uri(),
+        "configuration": configuration(bundle, volumes_root, domain),
+        "libraries": [{"glob": {"include": f"src/{domain}/{source}/{layer}/**"}}],
+    }
+    path = folder / "spark-pipeline.yml"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def run_pipeline_spec(spec: Path, env: dict[str, str]) -> str:
+    """`spark-pipelines run --spec <spec>` (its Python CLI) on the server `env`'s SPARK_REMOTE names."""
+    return _run([sys.executable, "-m", "pyspark.pipelines.cli", "run", "--spec", str(spec)], env)
+
+
 def run_layers(
     bundle: Path, volumes_root: Path, remote: str, work: Path, domains: Iterable[str] = tuple(DOMAINS)
 ) -> DirectRun:
@@ -102,31 +127,9 @@ def run_layers(
     for domain in domains:
         source = DOMAINS[domain]
         for layer in ("bronze", "silver"):
-            folder = work / f"{domain}_{layer}"
-            folder.mkdir(parents=True, exist_ok=True)
-            if not (folder / "src").exists():
-                (folder / "src").symlink_to(bundle / "src")
-            spec = {
-                "name": f"{domain}_{source}_{layer}",
-                "catalog": "spark_catalog",
-                "database": f"{domain}_{source}",
-                "storage": (folder / "storage").as_uri(),
-                "configuration": configuration(bundle, volumes_root, domain),
-                "libraries": [{"glob": {"include": f"src/{domain}/{source}/{layer}/**"}}],
-            }
-            (folder / "spark-pipeline.yml").write_text(json.dumps(spec))
+            spec = write_pipeline_spec(bundle, volumes_root, work / f"{domain}_{layer}", domain, layer)
             start = time.perf_counter()
-            run.output += _run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pyspark.pipelines.cli",
-                    "run",
-                    "--spec",
-                    str(folder / "spark-pipeline.yml"),
-                ],
-                env,
-            )
+            run.output += run_pipeline_spec(spec, env)
             run.seconds[f"{domain}_{layer}"] = time.perf_counter() - start
         relative, datasets = GOLD_JOBS[domain]
         start = time.perf_counter()
