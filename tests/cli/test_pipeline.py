@@ -107,7 +107,13 @@ def test_two_runs_at_once_queue_on_the_warehouse_pool(
         holder = hold_the_pool(instance)
         try:
             procs = [lakehouse("pipeline", "--select", JAFFLE_SHOP_CHAIN, log=log) for log in logs]
-            wait_for(lambda: len(runs_waiting(instance)) == 2, "both runs to queue for the pool")
+            # A command that ends before its run queues (it failed to start) ends the wait too.
+            wait_for(
+                lambda: len(runs_waiting(instance)) == 2 or any(p.poll() is not None for p in procs),
+                "both runs to queue for the pool",
+            )
+            ended = [log.read_text()[-3000:] for proc, log in zip(procs, logs, strict=True) if proc.poll()]
+            assert not ended, f"a run ended before both queued: {ended}"
         finally:
             release_the_pool(instance, holder)
         codes = [proc.wait(timeout=600) for proc in procs]

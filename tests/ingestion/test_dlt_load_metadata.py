@@ -1,4 +1,4 @@
-"""The dlt asset's metadata helper: readable entries in, the job list and run-time objects out."""
+"""The dlt asset's metadata helper: readable entries in, the job list out."""
 
 from __future__ import annotations
 
@@ -7,11 +7,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, cast
 
 import dagster as dg
-from lakehouse_ingestion.defs.kaizen_wars.load_metadata import (
-    RUN_TIME_OBJECTS,
-    readable_load_metadata,
-    without_run_time_objects,
-)
+from lakehouse_ingestion.defs.kaizen_wars.load_metadata import readable_load_metadata
 
 if TYPE_CHECKING:
     from dlt.common.pipeline import LoadInfo
@@ -48,10 +44,3 @@ def test_the_job_list_gives_way_to_the_load_id_and_its_times() -> None:
 
 def test_without_a_load_only_the_job_list_goes() -> None:
     assert readable_load_metadata(DAGSTER_DLT, None) == {k: v for k, v in DAGSTER_DLT.items() if k != "jobs"}
-
-
-def test_the_specs_lose_the_run_time_objects_and_keep_the_rest() -> None:
-    spec = dg.AssetSpec(
-        "fact_virtual", metadata={**dict.fromkeys(RUN_TIME_OBJECTS, object()), "dagster/table_name": "t"}
-    )
-    assert dict(without_run_time_objects(spec).metadata) == {"dagster/table_name": "t"}

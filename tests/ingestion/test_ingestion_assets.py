@@ -227,3 +227,20 @@ def test_source_files_show_no_path_of_the_machine_that_loaded_them(local_setting
     # The checkout's own data folder: relative to the checkout, the same on every machine.
     root = get_settings().root
     assert readable_path(root / "data" / "raw_orders.csv", root) == "data/raw_orders.csv"
+
+
+def test_loading_the_definitions_leaves_dlts_working_folder_alone(local_settings: LakehouseSettings) -> None:
+    """Making a dlt pipeline creates its working folder, or wipes one that holds no state yet: a
+    Definitions load (a code server's, a second `lakehouse pipeline`'s) beside another process's first
+    load deleted that load's files, and two loads at once failed with FileExistsError."""
+    working = local_settings.warehouse_state_dir / "dlt"
+    defs = build_ingestion_defs(local_settings)
+    assert not working.exists()
+    spec = next(iter(defs.resolve_assets_def(RAW_FACT_VIRTUAL).specs))
+    assert spec.kinds == {"dlt", "duckdb"}
+    assert spec.metadata["dagster/storage_kind"] == "duckdb"
+    in_flight = working / "kaizen_wars" / "normalize" / "a-load-in-progress"
+    in_flight.parent.mkdir(parents=True)
+    in_flight.write_text("extracted rows not yet loaded")
+    build_ingestion_defs(local_settings)
+    assert in_flight.read_text() == "extracted rows not yet loaded"

@@ -6,18 +6,16 @@ from typing import Any
 
 import dagster as dg
 import dlt
-from dagster_dlt import DagsterDltResource, DagsterDltTranslator, build_dlt_asset_specs
+from dagster_dlt import DagsterDltResource, DagsterDltTranslator
 from dagster_dlt.translator import DltResourceTranslatorData
+from dlt.common.destination import Destination
 from lakehouse_resources.asset_keys import RAW_FACT_VIRTUAL
 from lakehouse_resources.pools import WAREHOUSE_POOL
 from lakehouse_resources.settings import LakehouseSettings
 from lakehouse_resources.tables import table_name
 from lakehouse_resources.tools import ensure_local_tools
 
-from lakehouse_ingestion.defs.kaizen_wars.load_metadata import (
-    readable_load_metadata,
-    without_run_time_objects,
-)
+from lakehouse_ingestion.defs.kaizen_wars.load_metadata import readable_load_metadata
 
 FACT_VIRTUAL_COLUMNS = {
     "event_id": "int64",
@@ -60,11 +58,12 @@ def kaizen_wars_source(csv_path: str) -> Any:
 
 class RawDatasetTranslator(DagsterDltTranslator):
     """Key the resource as raw/fact_virtual with no upstream (the default adds a phantom one), named
-    as dbt names the table (the default is the bare resource name)."""
+    as dbt names the table (the default is the bare resource name), with its destination's kind."""
 
-    def __init__(self, table: str) -> None:
+    def __init__(self, table: str, destination_name: str) -> None:
         super().__init__()
         self.table = table
+        self.destination_name = destination_name
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> dg.AssetSpec:
         spec = super().get_asset_spec(data)
@@ -74,26 +73,33 @@ class RawDatasetTranslator(DagsterDltTranslator):
             group_name="kaizen_wars_raw",
             description="Kaizen Wars in-game virtual purchases (data/raw_fact_virtual.csv), loaded by dlt"
             " with declared column types.",
-        ).merge_attributes(metadata={"dagster/table_name": self.table})
+        ).merge_attributes(
+            kinds={self.destination_name},
+            metadata={"dagster/table_name": self.table, "dagster/storage_kind": self.destination_name},
+        )
+
+
+def kaizen_wars_destination(settings: LakehouseSettings) -> Destination[Any, Any]:
+    if settings.is_local:
+        return dlt.destinations.duckdb(credentials=str(settings.duckdb_path))
+    token = settings.databricks_token
+    # dlt resolves and connects only when the pipeline runs, so loading stays offline.
+    return dlt.destinations.databricks(
+        credentials={
+            "server_hostname": settings.databricks_hostname,
+            "http_path": settings.databricks_http_path,
+            "catalog": settings.catalog,
+            "access_token": token.get_secret_value() if token else None,
+        }
+    )
 
 
 def kaizen_wars_pipeline(settings: LakehouseSettings) -> dlt.Pipeline:
-    if settings.is_local:
-        destination = dlt.destinations.duckdb(credentials=str(settings.duckdb_path))
-    else:
-        token = settings.databricks_token
-        # dlt resolves and connects only when the pipeline runs, so loading stays offline.
-        destination = dlt.destinations.databricks(
-            credentials={
-                "server_hostname": settings.databricks_hostname,
-                "http_path": settings.databricks_http_path,
-                "catalog": settings.catalog,
-                "access_token": token.get_secret_value() if token else None,
-            }
-        )
+    """Made only in the run: making a dlt pipeline creates its working folder, or wipes it when it
+    holds no state yet, which a Definitions load in another process must never do to a running load."""
     return dlt.pipeline(
         pipeline_name="kaizen_wars",
-        destination=destination,
+        destination=kaizen_wars_destination(settings),
         dataset_name="raw",
         pipelines_dir=str(settings.warehouse_state_dir / "dlt"),
     )
@@ -103,21 +109,23 @@ def build_kaizen_wars_load(settings: LakehouseSettings) -> dg.AssetsDefinition:
     csv_path = str(Path(settings.data_dir) / "raw_fact_virtual.csv")
     table = table_name(settings, "raw", "fact_virtual")
     source = kaizen_wars_source(csv_path)
-    pipeline = kaizen_wars_pipeline(settings)
-    translator = RawDatasetTranslator(table)
-
-    # `@dlt_assets` is this multi_asset over these specs, which also carry the three objects below
-    # (see load_metadata.py); they are passed to `dlt.run` instead.
-    specs = build_dlt_asset_specs(dlt_source=source, dlt_pipeline=pipeline, dagster_dlt_translator=translator)
+    translator = RawDatasetTranslator(table, kaizen_wars_destination(settings).destination_name)
+    # dagster-dlt's `build_dlt_asset_specs` wants the pipeline (only for its destination's name)
+    # and puts it, the source and the translator on the specs as metadata the UI cannot show.
+    specs = [
+        translator.get_asset_spec(DltResourceTranslatorData(resource=resource, pipeline=None))
+        for resource in source.selected_resources.values()
+    ]
 
     @dg.multi_asset(
-        specs=[without_run_time_objects(spec) for spec in specs],
+        specs=specs,
         name="kaizen_wars_fact_virtual",
         can_subset=True,
         pool=WAREHOUSE_POOL,
     )
     def kaizen_wars_fact_virtual(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
         ensure_local_tools()
+        pipeline = kaizen_wars_pipeline(settings)
         events = dlt.run(
             context=context, dlt_source=source, dlt_pipeline=pipeline, dagster_dlt_translator=translator
         ).fetch_row_count()

@@ -1,15 +1,9 @@
 """What a dlt asset shows in the UI: entries a user can read, and no path of the machine that ran it.
 
-dagster-dlt leaves two kinds of entry that fail that:
-
-- on the asset definition, the dlt source, pipeline and translator objects it reads back at run
-  time (`dagster_dlt/source`, `dagster_dlt/pipeline`, `dagster_dlt/translator`), which the UI
-  shows as "[DltSource] (unserializable)" and so on. The asset is built from specs without them
-  (they also become the op's output metadata, so they cannot be mapped away afterwards) and
-  passes the three to `DagsterDltResource.run` itself;
-- on each materialization, `jobs`: dlt's job list as a JSON blob whose `file_path` is a file in
-  the pipeline's working folder. `fetch_row_count()` reads the table name from it, so it is
-  replaced only after that, by the load id and when the load ran.
+dagster-dlt's materializations carry `jobs`: dlt's job list as a JSON blob whose `file_path` is a
+file in the pipeline's working folder. `fetch_row_count()` reads the table name from it, so it is
+replaced only after that, by the load id and when the load ran. (The asset's specs are built
+without the dlt objects dagster-dlt would otherwise put on them, see `assets.py`.)
 """
 
 from __future__ import annotations
@@ -18,17 +12,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
-from dagster_dlt.constants import META_KEY_PIPELINE, META_KEY_SOURCE, META_KEY_TRANSLATOR
 
 if TYPE_CHECKING:
     from dlt.common.pipeline import LoadInfo
-
-RUN_TIME_OBJECTS = (META_KEY_SOURCE, META_KEY_PIPELINE, META_KEY_TRANSLATOR)
-
-
-def without_run_time_objects(spec: dg.AssetSpec) -> dg.AssetSpec:
-    metadata = {key: value for key, value in spec.metadata.items() if key not in RUN_TIME_OBJECTS}
-    return spec.replace_attributes(metadata=metadata)
 
 
 def readable_load_metadata(metadata: Mapping[str, Any], load: LoadInfo | None) -> dict[str, Any]:
