@@ -61,15 +61,24 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return attempts
 
 
+@pytest.fixture(scope="module")
+def production_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One local state folder per test module. The dbt manifest is parsed per profile, and the
+    profile names this folder: with one per test, every test would parse each environment anew."""
+    return tmp_path_factory.mktemp("production-state")
+
+
 @pytest.fixture
-def production_env(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[str], LakehouseSettings]:
-    """Settings for LAKEHOUSE_ENV=<env> with dummy credentials; local state stays under tmp_path."""
+def production_env(
+    clean_env: pytest.MonkeyPatch, production_state: Path
+) -> Callable[[str], LakehouseSettings]:
+    """Settings for LAKEHOUSE_ENV=<env> with dummy credentials; local state stays in tmp."""
 
     def settings_for(env: str) -> LakehouseSettings:
         for name, value in DUMMY_PRODUCTION_ENV.items():
             clean_env.setenv(name, value)
         clean_env.setenv("LAKEHOUSE_ENV", env)
-        clean_env.setenv("LAKEHOUSE_DUCKDB_PATH", str(tmp_path / env / "warehouse.duckdb"))
+        clean_env.setenv("LAKEHOUSE_DUCKDB_PATH", str(production_state / env / "warehouse.duckdb"))
         return get_settings()
 
     return settings_for

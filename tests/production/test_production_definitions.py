@@ -40,18 +40,24 @@ HOSTNAME = "dummy-workspace.cloud.databricks.com"
 RAW_KEYS = {key.to_user_string() for key in (*JAFFLE_SHOP_RAW, RAW_FACT_VIRTUAL)}
 
 
-@pytest.fixture
-def dbt_copy(tmp_path: Path, clean_env: pytest.MonkeyPatch) -> Path:
-    """A copy of the repository's dbt projects: parsing for a Databricks target writes its target/."""
-    root = tmp_path / "checkout"
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the repository's dbt projects: parsing for a Databricks target writes its target/.
+    One per module: each environment's manifest (target/defs-<profile>/) is then parsed once."""
+    root = tmp_path_factory.mktemp("checkout")
     shutil.copytree(repo_root() / "dbt", root / "dbt", ignore=shutil.ignore_patterns("logs", "dbt_packages"))
     # The bundle's targets hold each environment's catalog and table rule.
     shutil.copytree(
         repo_root() / "databricks", root / "databricks", ignore=shutil.ignore_patterns("__pycache__", "dist")
     )
-    clean_env.setenv("LAKEHOUSE_ROOT", str(root))
-    clean_env.setenv("LAKEHOUSE_DATA_DIR", str(repo_root() / "data"))
     return root
+
+
+@pytest.fixture
+def dbt_copy(checkout: Path, clean_env: pytest.MonkeyPatch) -> Path:
+    clean_env.setenv("LAKEHOUSE_ROOT", str(checkout))
+    clean_env.setenv("LAKEHOUSE_DATA_DIR", str(repo_root() / "data"))
+    return checkout
 
 
 def sling_of(defs: dg.Definitions) -> SlingResource:
