@@ -41,3 +41,37 @@ def test_a_changed_model_triggers_a_new_parse(project_copy: DbtProject) -> None:
     assert manifest.stat().st_mtime >= edited  # written again, so no longer older than the project
     nodes = json.loads(manifest.read_text())["nodes"]
     assert "edited after the last parse" in nodes["model.jaffle_shop.customers"]["raw_code"]
+
+
+def test_two_loads_at_once_parse_once(project_copy: DbtProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes loading at once (two `lakehouse pipeline`s, a code server and a run): the second
+    waits for the first's parse and uses its manifest instead of parsing into the same folder."""
+    import subprocess
+    import threading
+
+    parses: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counted(command: list[str], **kwargs: object) -> object:
+        parses.append(command)
+        return real_run(command, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", counted)
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def load() -> None:
+        start.wait()
+        try:
+            prepare_if_stale(project_copy)
+        except BaseException as exc:  # reported below, on the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=load) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(parses) == 1
+    assert "model.jaffle_shop.customers" in json.loads(project_copy.manifest_path.read_text())["nodes"]

@@ -9,6 +9,7 @@ name.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -48,14 +49,26 @@ def prepare_if_stale(project: DbtProject, env: dict[str, str] | None = None) -> 
     """
     manifest = project.manifest_path
     target_dir = project.project_dir / project.target_path
-    if manifest.exists() and manifest.stat().st_mtime >= newest_source_mtime(project.project_dir, target_dir):
+
+    def fresh() -> bool:
+        newest = newest_source_mtime(project.project_dir, target_dir)
+        return manifest.exists() and manifest.stat().st_mtime >= newest
+
+    if fresh():
         return
-    # Our dbt is this interpreter's, and dies with us (lakehouse_resources.dbt_launcher).
-    mark_parent()
-    folder = str(project.project_dir)
-    command = [dbt_executable(), "parse", "--quiet", "--project-dir", folder, "--profiles-dir", folder]
-    command += ["--target", str(project.target), "--target-path", str(project.target_path)]
-    subprocess.run(command, cwd=folder, env={**os.environ, **(env or {})}, check=True)
+    # Two processes loading at once (`lakehouse pipeline` twice, a code server and a run) parse one
+    # after the other: the second finds the first's manifest instead of reading it half-written.
+    target_dir.mkdir(parents=True, exist_ok=True)
+    with (target_dir.parent / f"{target_dir.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if fresh():
+            return
+        # Our dbt is this interpreter's, and dies with us (lakehouse_resources.dbt_launcher).
+        mark_parent()
+        folder = str(project.project_dir)
+        command = [dbt_executable(), "parse", "--quiet", "--project-dir", folder, "--profiles-dir", folder]
+        command += ["--target", str(project.target), "--target-path", str(project.target_path)]
+        subprocess.run(command, cwd=folder, env={**os.environ, **(env or {})}, check=True)
 
 
 @cache
