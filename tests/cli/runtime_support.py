@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -14,6 +17,15 @@ from testsupport import REPO
 
 # The jaffle shop chain: files, dbt, the Python segments; no stand-in work, no Spark.
 JAFFLE_SHOP_CHAIN = '+key:"analytics/customer_segments"'
+
+# `lakehouse dev`'s code locations, and the UI's GraphQL query of their load status.
+LOCATIONS = {"ingestion", "transformation", "downstream", "domains"}
+LOCATIONS_QUERY = """
+{ workspaceOrError { __typename ... on Workspace { locationEntries {
+    name loadStatus
+    locationOrLoadError { __typename ... on PythonError { message } }
+} } } }
+"""
 
 
 def lakehouse(*args: str, log: Path) -> subprocess.Popen[bytes]:
@@ -110,3 +122,22 @@ def release_the_pool(instance: dg.DagsterInstance, holder: str = "test-holder") 
 
 def runs_waiting(instance: dg.DagsterInstance) -> set[str]:
     return pool_info(instance).pending_run_ids
+
+
+def stop(proc: subprocess.Popen[bytes]) -> tuple[int | None, set[int]]:
+    """Ctrl-C `lakehouse dev` (SIGINT, as a terminal sends it); its exit code and whichever of its
+    processes (dagster dev, webserver, daemon, code servers, stand-ins) outlived it."""
+    family = descendants(proc.pid)
+    os.kill(proc.pid, signal.SIGINT)
+    try:
+        code: int | None = proc.wait(timeout=90)
+    except subprocess.TimeoutExpired:
+        code = None
+    with contextlib.suppress(AssertionError):
+        wait_for(lambda: not any(alive(pid) for pid in family), "every child to stop", 60)
+    survivors = {pid for pid in family if alive(pid)}
+    for pid in survivors | ({proc.pid} if code is None else set()):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait()
+    return code, survivors

@@ -1,5 +1,6 @@
 """`task dev` in a real headless browser (Debian's Chromium, driven by Playwright): the four code
-locations load, one Databricks asset materializes from its page's Materialize button, its page then
+locations load with their automation sensors running and the bundle deployed by the real Databricks
+CLI, one Databricks asset materializes from its page's Materialize button, its page then
 shows the table's columns, and its Databricks run link opens the stand-in's run page, whose task
 page shows the task's state and output. Everything the test starts (the UI, the stand-ins and their
 Spark, Chromium and Playwright's driver) is stopped and checked gone.
@@ -19,15 +20,24 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
+from cli_support import require_cli
 from lakehouse_resources.settings import LakehouseSettings
-from runtime_support import alive, children, descendants, lakehouse, wait_for
-from test_dev_ui import LOCATIONS, LOCATIONS_QUERY, stop
+from runtime_support import (
+    LOCATIONS,
+    LOCATIONS_QUERY,
+    alive,
+    children,
+    descendants,
+    lakehouse,
+    stop,
+    wait_for,
+)
 from testsupport import free_port
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-pytestmark = [pytest.mark.slow, pytest.mark.spark, pytest.mark.browser]
+pytestmark = [pytest.mark.slow, pytest.mark.spark, pytest.mark.browser, pytest.mark.databricks_cli]
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Headless, and quiet: without these Chromium keeps calling Google's services (updates, sync, QUIC
@@ -57,7 +67,9 @@ STREAM_COLUMNS = {
 
 SENSORS_QUERY = """
 { repositoriesOrError { ... on RepositoryConnection { nodes {
-    sensors { id name sensorState { status } }
+    location { name }
+    sensors { id name sensorType sensorState { status } }
+    schedules { name }
 } } } }
 """
 STOP_SENSOR = """
@@ -94,10 +106,31 @@ def locations_loaded(port: int) -> bool:
     return {e["name"] for e in entries} == LOCATIONS and all(e["loadStatus"] == "LOADED" for e in entries)
 
 
+def check_automation_runs(nodes: list[dict]) -> None:
+    """Every location evaluates its automation conditions as soon as the UI (and daemon) start."""
+    automation = {
+        node["location"]["name"]: {
+            sensor["name"]: sensor["sensorState"]["status"]
+            for sensor in node["sensors"]
+            if sensor["sensorType"] == "AUTO_MATERIALIZE"  # automation condition sensors
+        }
+        for node in nodes
+    }
+    assert set(automation) >= {"ingestion", "transformation", "downstream"}
+    for location in ("transformation", "downstream"):  # ingestion's assets have no condition
+        assert automation[location], f"{location} has no automation sensor"
+    for location, sensors in automation.items():
+        assert set(sensors.values()) <= {"RUNNING"}, (location, sensors)
+    assert "kaizen_wars_dlt_schedule" in {
+        schedule["name"] for node in nodes for schedule in node["schedules"]
+    }
+
+
 def stop_sensors(port: int) -> None:
     """Automation off before anything materializes: otherwise the sensors would start runs of their
     own (the landing feeds' pipelines, Spark work nobody looks at) beside the one under test."""
     nodes = graphql(port, SENSORS_QUERY)["repositoriesOrError"]["nodes"]
+    check_automation_runs(nodes)
     for sensor in (s for node in nodes for s in node["sensors"]):
         if sensor["sensorState"]["status"] == "RUNNING":
             result = graphql(port, STOP_SENSOR, {"id": sensor["id"]})["stopSensor"]
@@ -136,6 +169,7 @@ def test_the_ui_in_a_browser(
     local_settings: LakehouseSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     require_chromium()
+    require_cli()  # task dev deploys the bundle with the real CLI when it is here
     from playwright.sync_api import expect
 
     expect.set_options(timeout=30_000)  # the UI's queries answer slowly on a busy machine
@@ -152,8 +186,10 @@ def test_the_ui_in_a_browser(
         stop_sensors(port)
         # The UI's one-time community dialog (shown on 127.0.0.1 until dismissed) would cover the page.
         assert graphql(port, "mutation { setNuxSeen }")["setNuxSeen"] is True
-        # The job is looked up by its deployed name: wait for `task dev`'s bundle deploy.
+        # The job is looked up by its deployed name: wait for `task dev`'s bundle deploy, which the
+        # real CLI makes, beside the code servers' start.
         wait_for(lambda: "bundle deploy:" in dev_log.read_text(), "the bundle deploy", 180)
+        assert "bundle deploy: databricks CLI" in dev_log.read_text(), dev_log.read_text()[-3000:]
 
         with chromium_page(tmp_path / "chromium-profile") as (page, browser_pids):
             # Deployment > Code locations: the four locations, each loaded.

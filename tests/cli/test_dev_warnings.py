@@ -3,7 +3,7 @@
 `lakehouse dev` gives `dagster dev` (and so its webserver, daemon, code servers and run workers) a
 PYTHONWARNINGS naming the start of those messages. Here Dagster itself raises them, in a process with
 that environment, next to a preview warning that must still show. Starting `task dev` whole takes
-about a minute; tests/cli/test_dev_ui.py does that.
+about a minute; tests/cli/test_browser.py does that.
 """
 
 import os
