@@ -4,8 +4,10 @@ outside prod, and job clusters fit for Unity Catalog on any cloud."""
 
 from __future__ import annotations
 
+import copy
 import json
 import re
+from functools import cache
 from typing import Any
 
 import pytest
@@ -19,8 +21,14 @@ BUNDLE = REPO / "databricks"
 WORKSPACE_TARGETS = ("dev", "staging", "prod")  # one workspace each; local is the stand-in
 
 
-def built(target: str) -> dict[str, Any]:
+@cache
+def _built(target: str) -> dict[str, Any]:
     return build_resources(BUNDLE, target, user_name=USER_NAME)["resources"]
+
+
+def built(target: str) -> dict[str, Any]:
+    """The target's resources, built once per test session (~1 s a build); each caller gets a copy."""
+    return copy.deepcopy(_built(target))
 
 
 def places(resources: dict[str, Any]) -> set[str]:
