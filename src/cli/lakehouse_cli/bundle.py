@@ -206,20 +206,16 @@ def deploy_local(settings: LakehouseSettings, target: str = "local") -> str:
     """Deploy the bundle to the workspace the settings name (the stand-in locally) with the real
     Databricks CLI when it is here, else with our own deployer, and seed the local sample feeds;
     what `task dev` and `task pipeline` do before they start. Returns a one-line summary."""
-    import fcntl
-
     from lakehouse_resources.databricks import databricks_client_from_settings
+    from lakehouse_resources.locks import exclusive
 
     from lakehouse_cli.databricks_cli import find_cli
 
     root = settings.root / "databricks"
     client = databricks_client_from_settings(settings).workspace_client()
-    lock_file = settings.warehouse_state_dir / "bundle-deploy.lock"
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
     token = settings.standin_token if settings.uses_databricks_standin else None
     # One deploy at a time per warehouse: two `task pipeline`s started together share its stand-in.
-    with lock_file.open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(settings.warehouse_state_dir / "bundle-deploy.lock"):
         # The CLI's local state lives with the stand-in's workspace it describes.
         local_state = (
             settings.warehouse_state_dir / "databricks_standin" / "cli"

@@ -6,12 +6,12 @@ Locally it talks to the running stand-in, or starts one for the occasion.
 
 from __future__ import annotations
 
-import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from lakehouse_resources.locks import exclusive
 from lakehouse_resources.settings import LakehouseSettings
 
 
@@ -43,9 +43,7 @@ def _one_preparer(path: Path) -> Iterator[None]:
     """One process prepares the state at a time. Two `task pipeline`s started together on a fresh
     checkout each started a short-lived stand-in, and both ran dbt in the same project folder: one
     read the other's half-written manifest and failed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.with_name(f"{path.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+    with exclusive(path.with_name(f"{path.name}.lock")):
         yield
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import fcntl
 import os
 from importlib.resources import files
 from pathlib import Path
 
 import dagster as dg
 from dagster._core.instance.ref import InstanceRef
+from lakehouse_resources.locks import exclusive
 from lakehouse_resources.settings import LakehouseSettings
 
 
@@ -32,8 +32,7 @@ def local_instance(settings: LakehouseSettings) -> dg.DagsterInstance:
     """Open the local instance; creation is serialized because two processes creating a fresh
     SQLite storage at once race on its schema ("table ... already exists")."""
     home = prepare_dagster_home(settings)
-    with (home / ".create.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(home / ".create.lock"):
         return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
 
 

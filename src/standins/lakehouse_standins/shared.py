@@ -16,7 +16,6 @@ stand-in gets a free port instead and the registry records it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import signal
@@ -30,6 +29,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from lakehouse_resources.locks import exclusive
 from lakehouse_resources.processes import start_child, stop_group
 from lakehouse_resources.settings import (
     STANDIN_SERVER_FILE,
@@ -102,9 +102,7 @@ def free_port() -> int:
 
 @contextmanager
 def _locked(folder: Path) -> Iterator[None]:
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / "lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(folder / "lock"):
         yield
 
 

@@ -9,12 +9,13 @@ list of jars it resolved is written next to them, and every later start names th
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
+
+from lakehouse_resources.locks import exclusive
 
 DELTA_VERSION = "4.4.0"
 DELTA_PACKAGE = f"io.delta:delta-spark_4.2_2.13:{DELTA_VERSION}"
@@ -55,9 +56,7 @@ def delta_jars(cache: Path | None = None, *, spark_submit: Path, env: dict[str, 
     if found := cached_jars(cache):
         return found
     folder = cache / f"delta-{DELTA_VERSION}"
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits, then finds the manifest
+    with exclusive(folder / ".lock"):  # a second process waits, then finds the manifest
         if found := cached_jars(cache):
             return found
         return _resolve(folder, spark_submit, env)

@@ -9,7 +9,6 @@ name.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 from lakehouse_resources.dbt_launcher import dbt_executable, mark_parent
+from lakehouse_resources.locks import exclusive
 from lakehouse_resources.settings import LakehouseSettings
 
 WATCHED_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
@@ -58,9 +58,7 @@ def prepare_if_stale(project: DbtProject, env: dict[str, str] | None = None) -> 
         return
     # Two processes loading at once (`lakehouse pipeline` twice, a code server and a run) parse one
     # after the other: the second finds the first's manifest instead of reading it half-written.
-    target_dir.mkdir(parents=True, exist_ok=True)
-    with (target_dir.parent / f"{target_dir.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with exclusive(target_dir.parent / f"{target_dir.name}.lock"):
         if fresh():
             return
         # Our dbt is this interpreter's, and dies with us (lakehouse_resources.dbt_launcher).
