@@ -16,8 +16,8 @@ def test_tiny_run_writes_results_and_docs(
     local_settings: LakehouseSettings, tmp_path: Path, spark_remote: str
 ) -> None:
     docs = tmp_path / "benchmarks.md"
-    # The Pipes benchmark runs on the session's Spark; the medallion one starts its own (its
-    # pipelines' tables would otherwise meet the domain tests' in one catalog).
+    # Every Spark case runs on the session's Spark (a JVM start and its warm-up fewer): this worker's
+    # tests run one at a time, and the domains' tables are materialized views each update rewrites.
     args = [
         "--tiny",
         "--bench-dir",
@@ -25,6 +25,8 @@ def test_tiny_run_writes_results_and_docs(
         "--docs",
         str(docs),
         "--spark-remote",
+        spark_remote,
+        "--domains-spark-remote",
         spark_remote,
         # The inner loop has a test of its own (test_inner_loop_run.py), on another worker.
         "--only",

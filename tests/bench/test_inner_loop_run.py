@@ -1,4 +1,5 @@
-"""The inner-loop benchmark end to end at its smallest: one round on the sample feeds, its own Spark."""
+"""The inner-loop benchmark end to end at its smallest: one round on the sample feeds, on the session's
+Spark (the member tables it rewrites are materialized views, and this worker runs one test at a time)."""
 
 import json
 from pathlib import Path
@@ -13,12 +14,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.databricks_cli]
 
 
 def test_the_loop_redeploys_the_edit_and_rematerializes_the_silver_tables(
-    local_settings: LakehouseSettings, tmp_path: Path
+    local_settings: LakehouseSettings, tmp_path: Path, spark_remote: str
 ) -> None:
     require_cli()
     # The benchmark itself raises when the redeploy did not upload the edit or a case left other
     # row counts than the first; here, what the record says.
-    assert main(["--tiny", "--only", "loop", "--bench-dir", str(tmp_path / "bench")]) == 0
+    args = ["--tiny", "--only", "loop", "--bench-dir", str(tmp_path / "bench")]
+    assert main([*args, "--domains-spark-remote", spark_remote]) == 0
     result = json.loads((tmp_path / "bench" / "results-tiny.json").read_text())["inner_loop"]
     assert set(result["medians"]) == {"lakehouse_cli", "direct_update"}
     assert result["selection"] == SELECTION

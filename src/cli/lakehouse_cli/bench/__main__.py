@@ -1,4 +1,4 @@
-"""`uv run task bench -- [--scale 1M 10M] [--only ingest incremental defs pipeline pipes peers dev medallion delta bundle loop] [--tiny] [--spark-remote sc://...]`
+"""`uv run task bench -- [--scale 1M 10M] [--only ingest incremental defs pipeline pipes peers dev medallion delta bundle loop] [--tiny] [--spark-remote sc://...] [--domains-spark-remote sc://...]`
 
 `--only defs --defs-targets dbt_core --models 1000 5000 10000` measures only the dbt Core loads.
 """
@@ -48,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
         help="sc:// URL of a running Spark Connect server for the Pipes benchmark (default: its own)",
     )
     parser.add_argument(
+        "--domains-spark-remote",
+        default=None,
+        help="sc:// URL of a Spark Connect server whose member_* and claims_* tables the medallion and"
+        " inner-loop benchmarks may overwrite (a test session's own; default: a Spark of their own)",
+    )
+    parser.add_argument(
         "--docs", type=Path, default=None, help="default: docs/benchmarks.md (not with --tiny)"
     )
     args = parser.parse_args(argv)
@@ -61,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         "docs": args.docs,
         "tiny": args.tiny,
         "spark_remote": args.spark_remote,
+        "domains_spark_remote": args.domains_spark_remote,
     }
     os.environ.setdefault("DO_NOT_TRACK", "1")
     from lakehouse_standins.databricks.spark_runtime import FORK_SAFE_GRPC_ENV

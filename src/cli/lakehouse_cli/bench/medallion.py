@@ -58,11 +58,22 @@ def peak_while(pid: int | None, fn: Callable[[], object]) -> tuple[float, float]
 
 
 def run(
-    work: Path, rows: int, repeat: int, groups: tuple[str, ...] = GROUPS, cases: tuple[str, ...] = CASES
+    work: Path,
+    rows: int,
+    repeat: int,
+    groups: tuple[str, ...] = GROUPS,
+    cases: tuple[str, ...] = CASES,
+    spark_remote: str | None = None,
 ) -> dict[str, Any]:
     """Both paths and the peers over the domains in `groups` (all of them unless a smoke run asks for
     fewer); `cases` leaves some out (a 10M run without the direct path; the baseline is then the
-    first case given). The peers' gold is checked against the domains' when a domain path ran."""
+    first case given). The peers' gold is checked against the domains' when a domain path ran.
+
+    `spark_remote`: a running Spark Connect server to use instead of a Spark of its own, whose
+    `member_*` and `claims_*` tables the run overwrites (the JVM's resident size is then not sampled).
+    """
+    import contextlib
+
     import dagster as dg
     from lakehouse_domains.defs.build import build_domains_defs
     from lakehouse_resources.databricks import databricks_client_from_settings
@@ -86,8 +97,9 @@ def run(
     write_sample_warehouse(settings.duckdb_path)
     times: dict[str, list[float]] = {name: [] for name in cases}
     peaks: dict[str, float] = dict.fromkeys(cases, 0.0)
-    with SparkRuntime(state / "spark") as spark_runtime:
-        remote = spark_runtime.remote()
+    own_spark = SparkRuntime(state / "spark") if spark_remote is None else None
+    with own_spark or contextlib.nullcontext():
+        remote = own_spark.remote() if own_spark else str(spark_remote)
         with databricks_standin(settings, settings.databricks_standin_port, remote) as standin:
             feeds = generate(standin.volumes_root, rows=rows)
             direct.ensure_schemas(remote)
@@ -132,7 +144,7 @@ def run(
                 shift = round_ % len(chosen)  # rotating, so no case always runs first (cold) or last
                 order = list(chosen)[shift:] + list(chosen)[:shift]
                 for name in order:
-                    seconds, peak = peak_while(spark_runtime.pid, chosen[name])
+                    seconds, peak = peak_while(own_spark.pid if own_spark else None, chosen[name])
                     print(f"  medallion {name}: {seconds:.1f} s", flush=True)
                     times[name].append(seconds)
                     peaks[name] = max(peaks[name], peak)
@@ -142,7 +154,7 @@ def run(
         times,
         "direct" if "direct" in cases else cases[0],
         source_rows=feeds.source_rows,
-        spark_peak_rss_mb=peaks,
+        spark_peak_rss_mb=peaks if own_spark else {},
         child_peak_rss_mb=round(children_peak, 1),
         gold=gold,
         direct_steps={step: median(values) for step, values in layers.items()},

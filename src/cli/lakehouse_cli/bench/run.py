@@ -39,6 +39,7 @@ def run_benchmarks(
     tiny: bool,
     defs_targets: list[str] | None = None,
     spark_remote: str | None = None,
+    domains_spark_remote: str | None = None,
 ) -> dict[str, Any]:
     settings = get_settings()
     # A tiny run checks that every benchmark works, not its speed: no warm-up round.
@@ -73,7 +74,8 @@ def run_benchmarks(
 
             # A smoke run checks the code: one domain goes through every step of both paths.
             groups = medallion.GROUPS[:1] if tiny else medallion.GROUPS
-            results[f"medallion_{label}"] = _say(medallion.run(work, rows, repeat, groups))
+            result = medallion.run(work, rows, repeat, groups, spark_remote=domains_spark_remote)
+            results[f"medallion_{label}"] = _say(result)
         if "delta" in only:
             from lakehouse_cli.bench import delta_cost
 
@@ -100,8 +102,8 @@ def run_benchmarks(
     if "loop" in only:
         from lakehouse_cli.bench import inner_loop
 
-        # Its own Spark: the member domain's tables must not meet a test session's in one catalog.
-        results["inner_loop"] = _say(inner_loop.run(work, repeat, warmup))
+        result = inner_loop.run(work, repeat, warmup, spark_remote=domains_spark_remote)
+        results["inner_loop"] = _say(result)
     out = bench / ("results-tiny.json" if tiny else "results.json")
     report.write_results(out, results)
     if not tiny or docs:
