@@ -16,7 +16,7 @@ def test_tiny_run_writes_results_and_docs(
     local_settings: LakehouseSettings, tmp_path: Path, spark_remote: str
 ) -> None:
     docs = tmp_path / "benchmarks.md"
-    # Every Spark case runs on the session's Spark (a JVM start and its warm-up fewer): this worker's
+    # Every Spark case runs on the session's Spark (one JVM start fewer): this worker's
     # tests run one at a time, and the domains' tables are materialized views each update rewrites.
     args = [
         "--tiny",

@@ -16,6 +16,7 @@ of the largest child process (the pipeline clients, the gold jobs).
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import threading
 from collections.abc import Callable
@@ -72,8 +73,6 @@ def run(
     `spark_remote`: a running Spark Connect server to use instead of a Spark of its own, whose
     `member_*` and `claims_*` tables the run overwrites (the JVM's resident size is then not sampled).
     """
-    import contextlib
-
     import dagster as dg
     from lakehouse_domains.defs.build import build_domains_defs
     from lakehouse_resources.databricks import databricks_client_from_settings
