@@ -16,7 +16,6 @@ of the largest child process (the pipeline clients, the gold jobs).
 
 from __future__ import annotations
 
-import contextlib
 import resource
 import threading
 from collections.abc import Callable
@@ -78,7 +77,6 @@ def run(
     from lakehouse_resources.databricks import databricks_client_from_settings
     from lakehouse_resources.settings import get_settings
     from lakehouse_standins.databricks.sample import write_sample_warehouse
-    from lakehouse_standins.databricks.spark_runtime import SparkRuntime
     from lakehouse_standins.local import databricks_standin
 
     from lakehouse_cli.bench import medallion_direct as direct
@@ -96,58 +94,56 @@ def run(
     write_sample_warehouse(settings.duckdb_path)
     times: dict[str, list[float]] = {name: [] for name in cases}
     peaks: dict[str, float] = dict.fromkeys(cases, 0.0)
-    own_spark = SparkRuntime(state / "spark") if spark_remote is None else None
-    with own_spark or contextlib.nullcontext():
-        remote = own_spark.remote() if own_spark else str(spark_remote)
-        with databricks_standin(settings, settings.databricks_standin_port, remote) as standin:
-            feeds = generate(standin.volumes_root, rows=rows)
-            direct.ensure_schemas(remote)
-            client = databricks_client_from_settings(settings).workspace_client()
-            deploy_bundle(client, bundle, "local", cli=None, token=None)
-            defs = build_domains_defs(settings)
-            keys = [k for k in defs.resolve_asset_graph().materializable_asset_keys if k.path[0] in groups]
-            assets = list({id(a): a for a in (defs.resolve_assets_def(k) for k in keys)}.values())
+    # The stand-in starts a Spark of its own under `state / "spark"` unless it is given one.
+    own_spark = spark_remote is None
+    with databricks_standin(settings, settings.databricks_standin_port, spark_remote) as standin:
+        remote = standin.spark.remote()
+        feeds = generate(standin.volumes_root, rows=rows)
+        direct.ensure_schemas(remote)
+        client = databricks_client_from_settings(settings).workspace_client()
+        deploy_bundle(client, bundle, "local", cli=None, token=None)
+        defs = build_domains_defs(settings)
+        keys = [k for k in defs.resolve_asset_graph().materializable_asset_keys if k.path[0] in groups]
+        assets = list({id(a): a for a in (defs.resolve_assets_def(k) for k in keys)}.values())
 
-            def orchestrated() -> None:
-                result = dg.materialize(assets, selection=keys, raise_on_error=False)
-                if not result.success:
-                    raise RuntimeError("the medallion materialization failed; see the Dagster events above")
+        def orchestrated() -> None:
+            result = dg.materialize(assets, selection=keys, raise_on_error=False)
+            if not result.success:
+                raise RuntimeError("the medallion materialization failed; see the Dagster events above")
 
-            member_landing = feed_folder(standin.volumes_root, MEMBER_FEED)
-            claims_landing = feed_folder(standin.volumes_root, CLAIMS_FEED)
+        member_landing = feed_folder(standin.volumes_root, MEMBER_FEED)
+        claims_landing = feed_folder(standin.volumes_root, CLAIMS_FEED)
 
-            def duckdb_peer() -> None:
-                import duckdb
+        def duckdb_peer() -> None:
+            import duckdb
 
-                with duckdb.connect(str(state / "peer.duckdb")) as con:
-                    peers.duckdb_gold(con, member_landing, claims_landing, groups)
+            with duckdb.connect(str(state / "peer.duckdb")) as con:
+                peers.duckdb_gold(con, member_landing, claims_landing, groups)
 
-            layers: dict[str, list[float]] = {}
+        layers: dict[str, list[float]] = {}
 
-            def direct_run() -> None:
-                run = direct.run_layers(
-                    bundle, standin.volumes_root, remote, state / "direct", domains=groups
-                )
-                (state / "direct" / "output.log").write_text(run.output)  # the pipelines' event lines
-                for step, seconds in run.seconds.items():  # where the direct path's time goes
-                    layers.setdefault(step, []).append(seconds)
+        def direct_run() -> None:
+            run = direct.run_layers(bundle, standin.volumes_root, remote, state / "direct", domains=groups)
+            (state / "direct" / "output.log").write_text(run.output)  # the pipelines' event lines
+            for step, seconds in run.seconds.items():  # where the direct path's time goes
+                layers.setdefault(step, []).append(seconds)
 
-            every_case = {
-                "direct": direct_run,
-                "dagster": orchestrated,
-                "spark_job": lambda: peers.spark_job(remote, member_landing, claims_landing, groups),
-                "duckdb": duckdb_peer,
-            }
-            chosen = {name: every_case[name] for name in cases}
-            for round_ in range(repeat):
-                shift = round_ % len(chosen)  # rotating, so no case always runs first (cold) or last
-                order = list(chosen)[shift:] + list(chosen)[:shift]
-                for name in order:
-                    seconds, peak = peak_while(own_spark.pid if own_spark else None, chosen[name])
-                    print(f"  medallion {name}: {seconds:.1f} s", flush=True)
-                    times[name].append(seconds)
-                    peaks[name] = max(peaks[name], peak)
-            gold = _check_gold(remote, state / "peer.duckdb", groups, cases)
+        every_case = {
+            "direct": direct_run,
+            "dagster": orchestrated,
+            "spark_job": lambda: peers.spark_job(remote, member_landing, claims_landing, groups),
+            "duckdb": duckdb_peer,
+        }
+        chosen = {name: every_case[name] for name in cases}
+        for round_ in range(repeat):
+            shift = round_ % len(chosen)  # rotating, so no case always runs first (cold) or last
+            order = list(chosen)[shift:] + list(chosen)[:shift]
+            for name in order:
+                seconds, peak = peak_while(standin.spark.pid, chosen[name])
+                print(f"  medallion {name}: {seconds:.1f} s", flush=True)
+                times[name].append(seconds)
+                peaks[name] = max(peaks[name], peak)
+        gold = _check_gold(remote, state / "peer.duckdb", groups, cases)
     children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result = summarize(
         times,
