@@ -42,6 +42,17 @@ CONNECT_SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 FORK_SAFE_GRPC_ENV = {"GRPC_ENABLE_FORK_SUPPORT": "false"}
 INSTALL_JAVA_HINT = "install Java 17, e.g. `apt-get install openjdk-17-jre-headless`"
 _START_TIMEOUT_SECONDS = 180.0
+# HotSpot's optimizing compiler (C2) at 30 times its default thresholds: on local data Spark's work is
+# mostly planning each query, with freshly generated classes every time, and C2 spent half of a
+# stand-in JVM's CPU compiling code run too little to repay it (63 of 159 CPU-s in a `task pipeline`,
+# 93 of 230 in four Spark test files). Methods that are really hot, such as a scan's loop over a
+# large table, still reach C2. Measured in docs/benchmarks.md ("The JIT compiler in a Spark JVM").
+JIT_OPTIONS = (
+    "-XX:Tier4InvocationThreshold=150000",
+    "-XX:Tier4MinInvocationThreshold=18000",
+    "-XX:Tier4CompileThreshold=450000",
+    "-XX:Tier4BackEdgeThreshold=1200000",
+)
 
 
 class SparkUnavailable(RuntimeError):
@@ -111,7 +122,7 @@ def server_command(spark_dir: Path, port: int, jars: list[Path]) -> list[str]:
         "spark.sql.warehouse.dir": str(warehouse),
         "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={metastore};create=true",
         # derby.log goes next to the metastore, not into whatever folder the stand-in runs in.
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir}",
+        "spark.driver.extraJavaOptions": " ".join([f"-Dderby.system.home={spark_dir}", *JIT_OPTIONS]),
         # Local data is small: 200 shuffle partitions would make every aggregate slow.
         "spark.sql.shuffle.partitions": "4",
         # Delta rebuilds a table's state from its log in 50 tasks by default, sized for a cluster: on
