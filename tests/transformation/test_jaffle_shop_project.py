@@ -1,4 +1,4 @@
-"""The dbt manifest is parsed once and reused; a changed model is noticed."""
+"""The dbt manifest is parsed once and reused; a changed model is noticed; warehouses of one name share it."""
 
 import json
 import os
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 from dagster_dbt import DbtProject
-from lakehouse_transformation.defs.jaffle_shop.project import prepare_if_stale
+from lakehouse_resources.settings import LakehouseSettings
+from lakehouse_transformation.defs.jaffle_shop.project import jaffle_shop_project, prepare_if_stale
 from testsupport import REPO
 
 
@@ -75,3 +76,40 @@ def test_two_loads_at_once_parse_once(project_copy: DbtProject, monkeypatch: pyt
     assert errors == []
     assert len(parses) == 1
     assert "model.jaffle_shop.customers" in json.loads(project_copy.manifest_path.read_text())["nodes"]
+
+
+def test_warehouses_of_one_name_share_a_parse_and_another_name_gets_its_own(
+    local_settings: LakehouseSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dbt names each relation's database after the DuckDB file: a warehouse in another folder (a
+    test's, another state dir's) reuses the manifest, a `child.duckdb` gets relations of its own."""
+    import subprocess
+
+    folder = tmp_path / "project"
+    shutil.copytree(REPO / "dbt" / "jaffle_shop", folder, ignore=shutil.ignore_patterns("target"))
+    parses: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counted(command: list[str], **kwargs: object) -> object:
+        parses.append(command)
+        return real_run(command, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", counted)
+
+    def project_for(warehouse: Path) -> DbtProject:
+        settings = local_settings.model_copy(update={"duckdb_path_override": warehouse})
+        return jaffle_shop_project(settings, folder)
+
+    first = project_for(tmp_path / "a" / "warehouse.duckdb")
+    second = project_for(tmp_path / "b" / "warehouse.duckdb")
+    assert len(parses) == 1
+    assert second.manifest_path == first.manifest_path
+    child = project_for(tmp_path / "a" / "child.duckdb")
+    assert len(parses) == 2
+    assert child.manifest_path != first.manifest_path
+
+    def database(project: DbtProject) -> str:
+        nodes = json.loads(project.manifest_path.read_text())["nodes"]
+        return nodes["model.jaffle_shop.customers"]["database"]
+
+    assert (database(first), database(child)) == ("warehouse", "child")

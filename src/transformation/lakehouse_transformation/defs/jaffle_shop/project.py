@@ -2,9 +2,10 @@
 
 The manifest is parsed once and reused by the code server, the run worker and every step:
 it is re-parsed only when a project file is newer than the manifest. It is parsed per warehouse
-(`target/defs-<profile key>/`): dbt names a relation after its DuckDB file, so a manifest parsed
-for another warehouse file (a benchmark's, a second checkout state) would give every table another
-name.
+file name (`target/defs-<manifest key>/`): dbt names a relation's database after its DuckDB file,
+so a manifest parsed for `child.duckdb` (a benchmark's) would give every table another name, while
+two `warehouse.duckdb` in different folders (each test's, each checkout state's) give manifests
+that differ only in their nodes' `created_at`, and share one parse.
 """
 
 from __future__ import annotations
@@ -35,10 +36,22 @@ def newest_source_mtime(project_dir: Path, target_dir: Path) -> float:
     return newest
 
 
+def _key(target: str, profile_env: dict[str, str]) -> str:
+    profile = json.dumps(profile_env, sort_keys=True)
+    return f"{target}-{hashlib.sha256(profile.encode()).hexdigest()[:12]}"
+
+
 def profile_key(settings: LakehouseSettings) -> str:
-    """The dbt target and a digest of what the profile reads from the environment (the warehouse)."""
-    profile = json.dumps(settings.child_process_env(), sort_keys=True)
-    return f"{settings.dbt_target}-{hashlib.sha256(profile.encode()).hexdigest()[:12]}"
+    """The dbt target and a digest of what the profile reads from the environment (the warehouse):
+    what dbt's partial parsing compares, the whole DuckDB path included."""
+    return _key(settings.dbt_target, settings.child_process_env())
+
+
+def manifest_key(settings: LakehouseSettings) -> str:
+    """`profile_key` with the warehouse as its file name: all of its path that reaches the manifest."""
+    env = settings.child_process_env()
+    env["LAKEHOUSE_DUCKDB_PATH"] = Path(env["LAKEHOUSE_DUCKDB_PATH"]).name
+    return _key(settings.dbt_target, env)
 
 
 def prepare_if_stale(project: DbtProject, env: dict[str, str] | None = None) -> None:
@@ -86,4 +99,4 @@ def jaffle_shop_project(settings: LakehouseSettings, project_dir: Path | None = 
     with its manifest parsed for the settings' warehouse."""
     env = tuple(sorted(settings.child_process_env().items()))
     folder = str(project_dir or settings.dbt_dir / "jaffle_shop")
-    return _project(folder, settings.dbt_target, profile_key(settings), env)
+    return _project(folder, settings.dbt_target, manifest_key(settings), env)
