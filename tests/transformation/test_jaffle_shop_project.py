@@ -44,6 +44,25 @@ def test_a_changed_model_triggers_a_new_parse(project_copy: DbtProject) -> None:
     assert "edited after the last parse" in nodes["model.jaffle_shop.customers"]["raw_code"]
 
 
+def test_a_build_s_compiled_sql_under_target_is_not_a_change(project_copy: DbtProject) -> None:
+    """A `dbt build` writes compiled SQL under target/ (a run's own folder): the next load reuses
+    the manifest instead of parsing again."""
+    folder = project_copy.project_dir
+    project = DbtProject(
+        project_dir=folder, profiles_dir=folder, target="local", target_path=Path("target") / "defs-local"
+    )
+    prepare_if_stale(project)
+    manifest = project.manifest_path
+    first = manifest.stat().st_mtime_ns
+    compiled = folder / "target" / "dagster-local" / "compiled" / "jaffle_shop" / "m.sql"
+    compiled.parent.mkdir(parents=True)
+    compiled.write_text("select 1\n")
+    later = manifest.stat().st_mtime + 60
+    os.utime(compiled, (later, later))
+    prepare_if_stale(project)
+    assert manifest.stat().st_mtime_ns == first
+
+
 def test_two_loads_at_once_parse_once(project_copy: DbtProject, monkeypatch: pytest.MonkeyPatch) -> None:
     """Two processes loading at once (two `lakehouse pipeline`s, a code server and a run): the second
     waits for the first's parse and uses its manifest instead of parsing into the same folder."""

@@ -26,10 +26,14 @@ WATCHED_SUFFIXES = {".sql", ".yml", ".yaml", ".csv", ".md"}
 
 
 def newest_source_mtime(project_dir: Path, target_dir: Path) -> float:
-    """Latest modification time of any file dbt parses (target/ and packages excluded)."""
+    """Latest modification time of any file dbt parses (target/ and packages excluded).
+
+    All of `target/` is left out, not only this manifest's folder: every `dbt build` writes its
+    compiled SQL under `target/dagster-<profile>/`, which made the next load parse again."""
+    outputs = {target_dir, project_dir / "target"}
     newest = 0.0
     for folder, dirs, files in os.walk(project_dir):
-        dirs[:] = [d for d in dirs if (Path(folder) / d) != target_dir and d not in {"dbt_packages", "logs"}]
+        dirs[:] = [d for d in dirs if (Path(folder) / d) not in outputs and d not in {"dbt_packages", "logs"}]
         for name in files:
             if Path(name).suffix in WATCHED_SUFFIXES:
                 newest = max(newest, os.stat(os.path.join(folder, name)).st_mtime)
