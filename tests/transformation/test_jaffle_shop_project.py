@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,20 @@ def project_copy(tmp_path: Path) -> DbtProject:
     return DbtProject(
         project_dir=tmp_path / "jaffle_shop", profiles_dir=tmp_path / "jaffle_shop", target="local"
     )
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every command `prepare_if_stale` runs (its dbt parses), each still run for real."""
+    started: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counted(command: list[str], **kwargs: object) -> object:
+        started.append(command)
+        return real_run(command, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", counted)
+    return started
 
 
 def test_manifest_is_parsed_once_and_reused(project_copy: DbtProject) -> None:
@@ -63,20 +78,11 @@ def test_a_build_s_compiled_sql_under_target_is_not_a_change(project_copy: DbtPr
     assert manifest.stat().st_mtime_ns == first
 
 
-def test_two_loads_at_once_parse_once(project_copy: DbtProject, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_loads_at_once_parse_once(project_copy: DbtProject, parses: list[list[str]]) -> None:
     """Two processes loading at once (two `lakehouse pipeline`s, a code server and a run): the second
     waits for the first's parse and uses its manifest instead of parsing into the same folder."""
-    import subprocess
     import threading
 
-    parses: list[list[str]] = []
-    real_run = subprocess.run
-
-    def counted(command: list[str], **kwargs: object) -> object:
-        parses.append(command)
-        return real_run(command, **kwargs)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(subprocess, "run", counted)
     start = threading.Barrier(2)
     errors: list[BaseException] = []
 
@@ -98,26 +104,14 @@ def test_two_loads_at_once_parse_once(project_copy: DbtProject, monkeypatch: pyt
 
 
 def test_warehouses_of_one_name_share_a_parse_and_another_name_gets_its_own(
-    local_settings: LakehouseSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    local_settings: LakehouseSettings, tmp_path: Path, project_copy: DbtProject, parses: list[list[str]]
 ) -> None:
     """dbt names each relation's database after the DuckDB file: a warehouse in another folder (a
     test's, another state dir's) reuses the manifest, a `child.duckdb` gets relations of its own."""
-    import subprocess
-
-    folder = tmp_path / "project"
-    shutil.copytree(REPO / "dbt" / "jaffle_shop", folder, ignore=shutil.ignore_patterns("target"))
-    parses: list[list[str]] = []
-    real_run = subprocess.run
-
-    def counted(command: list[str], **kwargs: object) -> object:
-        parses.append(command)
-        return real_run(command, **kwargs)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(subprocess, "run", counted)
 
     def project_for(warehouse: Path) -> DbtProject:
         settings = local_settings.model_copy(update={"duckdb_path_override": warehouse})
-        return jaffle_shop_project(settings, folder)
+        return jaffle_shop_project(settings, project_copy.project_dir)
 
     first = project_for(tmp_path / "a" / "warehouse.duckdb")
     second = project_for(tmp_path / "b" / "warehouse.duckdb")
